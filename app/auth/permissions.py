@@ -1,0 +1,117 @@
+"""Who the caller is and what their role allows: the one place that authenticates.
+
+Endpoints never check roles by hand; each domain declares its callers with :class:`Allow`
+(``Annotated`` aliases in that domain's ``permissions.py``), so the rule for "who may import
+grids" sits in one line a reviewer (and the authorization matrix test) can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import select
+
+from app.auth.models import ApiKey, Role, User
+from app.core.db import utcnow
+from app.core.deps import SessionDep, SettingsDep
+from app.core.errors import Forbidden, Unauthorized
+from app.core.security import api_key_matches, decode_access_token, parse_api_key_prefix
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user (with a role) or a third-party server's API key."""
+
+    user: User | None = None
+    api_key: ApiKey | None = None
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def role(self) -> Role | None:
+        return Role(self.user.role) if self.user else None
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.api_key is not None
+
+    @property
+    def label(self) -> str:
+        if self.user:
+            return f"user:{self.user.id}"
+        return f"api_key:{self.api_key.id}" if self.api_key else "anonymous"
+
+
+async def _principal(request: Request, session: SessionDep, settings: SettingsDep,
+                     token: Annotated[str | None, Depends(_bearer)],
+                     api_key: Annotated[str | None, Depends(_api_key_header)]) -> Principal | None:
+    if token:
+        claims = decode_access_token(token, secret=settings.auth.secret_key, algorithm=settings.auth.jwt_algorithm)
+        if claims is None:
+            raise Unauthorized("The access token is invalid or expired")
+        try:
+            user_id = int(claims["sub"])
+        except (TypeError, ValueError):
+            raise Unauthorized("The access token is invalid or expired") from None
+        user = await session.get(User, user_id)
+        if user is None or not user.active:
+            raise Unauthorized("The account is unknown or disabled")
+        return Principal(user=user)
+    if api_key:
+        prefix = parse_api_key_prefix(api_key)
+        row = None
+        if prefix:
+            row = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+        if row is None or row.revoked_at is not None or not api_key_matches(api_key, row.key_hash):
+            raise Unauthorized("The API key is invalid or revoked")
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+            row.last_used_at = now  # coarse on purpose: not a write per request
+        return Principal(api_key=row)
+    return None
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_principal)]
+
+
+class Allow:
+    """A dependency admitting the given roles (and API keys when ``api_keys``); else 401/403.
+
+    ``Allow()`` with no roles and ``public=True`` admits anonymous callers too.
+    """
+
+    def __init__(self, *roles: Role, api_keys: bool = False, public: bool = False) -> None:
+        self.roles = frozenset(roles)
+        self.api_keys = api_keys
+        self.public = public
+
+    def __repr__(self) -> str:
+        who = sorted(r.value for r in self.roles) + (["api_key"] if self.api_keys else [])
+        return f"Allow({', '.join(who) or ('public' if self.public else 'nobody')})"
+
+    async def __call__(self, principal: OptionalPrincipal) -> Principal | None:
+        if principal is None:
+            if self.public:
+                return None
+            raise Unauthorized()
+        if principal.is_api_key:
+            if self.api_keys or self.public:
+                return principal
+            raise Forbidden("API keys cannot call this endpoint")
+        if self.public or principal.role in self.roles:
+            return principal
+        raise Forbidden(f"Role '{principal.role.value if principal.role else ''}' may not call this endpoint")
+
+
+EVERY_ROLE = tuple(Role)
+STAFF_ROLES = (Role.dispatcher, Role.supervisor, Role.admin)
+
+AnyUser = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
+AdminOnly = Annotated[Principal, Depends(Allow(Role.admin))]
+Anyone = Annotated[Principal | None, Depends(Allow(public=True))]

@@ -1,0 +1,82 @@
+"""Shapes of the category catalogue."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.categories.models import Family, Priority, TimeUnit
+
+CODE5 = r"^\d{5}$"
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "code": "09009", "major_code": "09", "major_name": "街面秩序", "family": "matter", "name": "机动车乱停放",
+        "name_zh": "机动车乱停放", "name_en": "Illegal parking of motor vehicles", "time_limit": 2,
+        "time_unit": "working_hours", "priority": "normal", "after_photo_required": True, "veto": False,
+        "keywords": ["乱停车"], "active": True}})
+
+    code: str
+    major_code: str
+    major_name: str
+    family: Family
+    name: str = Field(description="in the language chosen by Accept-Language")
+    name_zh: str
+    name_en: str
+    time_limit: int
+    time_unit: TimeUnit
+    priority: Priority
+    after_photo_required: bool
+    veto: bool = Field(description="一票否决 item: supervisors are alerted at once")
+    keywords: list[str]
+    active: bool
+
+
+class MajorOut(BaseModel):
+    code: str
+    family: Family
+    name: str
+    name_zh: str
+    name_en: str
+
+
+class CategoryList(BaseModel):
+    majors: list[MajorOut]
+    items: list[CategoryOut]
+
+
+class CategoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=CODE5, description="5 digits: 2-digit major class + 3-digit minor class")
+    name_zh: str = Field(min_length=1, max_length=64)
+    name_en: str = Field(min_length=1, max_length=128)
+    family: Family | None = Field(default=None, description="defaults to the major class's family")
+    time_limit: int = Field(ge=1, le=10_000)
+    time_unit: TimeUnit
+    priority: Priority = Priority.normal
+    after_photo_required: bool = True
+    veto: bool = False
+    keywords_zh: list[str] = Field(default_factory=list, max_length=20)
+    keywords_en: list[str] = Field(default_factory=list, max_length=20)
+
+
+class CategoryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str | None = Field(default=None, min_length=1, max_length=64)
+    name_en: str | None = Field(default=None, min_length=1, max_length=128)
+    time_limit: int | None = Field(default=None, ge=1, le=10_000)
+    time_unit: TimeUnit | None = None
+    priority: Priority | None = None
+    after_photo_required: bool | None = None
+    veto: bool | None = None
+    keywords_zh: list[str] | None = Field(default=None, max_length=20)
+    keywords_en: list[str] | None = Field(default=None, max_length=20)
+    active: bool | None = None
+
+
+class LoadResult(BaseModel):
+    majors: int
+    created: int
+    updated: int

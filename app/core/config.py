@@ -1,0 +1,95 @@
+"""Settings, split by concern, all read from the environment with the prefix ``GRID_``.
+
+Each group is its own pydantic-settings class so that a module asks only for what it
+uses; :func:`get_settings` assembles them once per process (tests build their own).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0000"
+
+
+def _config() -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix="GRID_", env_file=".env", extra="ignore")
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _config()
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./grid_inspector.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///FILE (embedded) or postgresql+asyncpg://...",
+    )
+    database_echo: bool = False
+    database_pool_size: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class AuthSettings(BaseSettings):
+    model_config = _config()
+
+    secret_key: str = DEV_SECRET_KEY
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+
+
+class StorageSettings(BaseSettings):
+    model_config = _config()
+
+    storage_dir: str = "./grid_storage"
+
+
+class GridSettings(BaseSettings):
+    model_config = _config()
+
+    max_import_bytes: int = Field(default=64 * 1024 * 1024, description="largest GeoJSON import body, bytes")
+    max_import_features: int = 500_000
+
+
+class WorkflowSettings(BaseSettings):
+    model_config = _config()
+
+    auto_dispatch: bool = True
+    timezone: str = "Asia/Shanghai"
+
+
+class Settings(BaseSettings):
+    """The whole configuration; ``env`` is ``development`` (default) or ``production``."""
+
+    model_config = _config()
+
+    env: Literal["development", "production", "test"] = "development"
+    service_name: str = "Grid Inspector"
+    jurisdiction_id: str = "620802"
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    grids: GridSettings = Field(default_factory=GridSettings)
+    workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret_in_production(self) -> Settings:
+        if self.env == "production":
+            key = self.auth.secret_key
+            if key == DEV_SECRET_KEY or len(key) < 32:
+                raise ValueError(
+                    "GRID_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "when GRID_ENV=production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+        return self
+
+
+@functools.lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()

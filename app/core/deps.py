@@ -1,0 +1,93 @@
+"""Request-scoped dependencies shared by every domain: the session and list paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.errors import AppError
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    # The request owns the transaction: services only flush; one commit here, after the
+    # endpoint returned and before the response is sent (scope="function"), so a failed commit
+    # is the client's error response, never a success that was not kept.
+    db: Database = request.app.state.db
+    async with db.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+class InvalidCursor(AppError):
+    status, code, title = 400, "invalid_cursor", "The cursor is not one this service issued"
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(value, dict):
+        raise InvalidCursor()
+    return value
+
+
+@dataclass(frozen=True)
+class Page:
+    """``?limit=`` (1..200, default 50) and the opaque ``?cursor=`` of API.md's list convention."""
+
+    limit: int
+    after_id: int | None
+
+    def next_cursor(self, rows: list[Any]) -> str | None:
+        """The cursor after ``rows`` when the page came back full (the query asked for limit + 1)."""
+        if len(rows) <= self.limit:
+            return None
+        return encode_cursor({"after": rows[self.limit - 1].id})
+
+
+def _page(limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: Annotated[str | None, Query(max_length=512)] = None) -> Page:
+    after = None
+    if cursor:
+        after = decode_cursor(cursor).get("after")
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise InvalidCursor()
+    return Page(limit=limit, after_id=after)
+
+
+PageDep = Annotated[Page, Depends(_page)]
+
+
+MAX_DB_ID = 2_147_483_647  # INTEGER primary keys; a larger id is a 422, never a database error
+IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]

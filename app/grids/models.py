@@ -1,0 +1,57 @@
+"""Grid cells (单元网格 and the levels above them) and the grid revision that other processes watch."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Double, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, UTCDateTime, utcnow
+
+
+class GridCell(Base):
+    """One cell of the tree. ``geometry`` is WKB of a WGS-84 Polygon/MultiPolygon ([lon, lat]).
+
+    ``path`` is the materialised chain of ids from the root, ``/1/5/27/``, so "this cell and
+    everything below it" is one indexed prefix match instead of a recursive query.
+    """
+
+    __tablename__ = "grid_cells"
+    __table_args__ = (
+        CheckConstraint("level >= 1", name="level_positive"),
+        CheckConstraint("min_lon <= max_lon AND min_lat <= max_lat", name="bbox_ordered"),
+        Index("ix_grid_cells_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    level: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"), index=True)
+    path: Mapped[str] = mapped_column(String(512))
+    geometry: Mapped[bytes] = mapped_column(LargeBinary)
+    min_lon: Mapped[float] = mapped_column(Double)
+    min_lat: Mapped[float] = mapped_column(Double)
+    max_lon: Mapped[float] = mapped_column(Double)
+    max_lat: Mapped[float] = mapped_column(Double)
+    area_m2: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class GridRevision(Base):
+    """A single row whose ``revision`` changes with every change to the grid.
+
+    Every server process caches a spatial index tagged with the revision it was built from and
+    rebuilds when the row says otherwise. A random token (not a counter) stays correct when a
+    transaction that changed it is rolled back.
+    """
+
+    __tablename__ = "grid_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[str] = mapped_column(String(36))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,94 @@
+"""Shapes of the grid domain: cells, imports and point location."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.deps import DbId
+from app.geo.coords import CoordSystem
+
+LatQuery = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude, decimal degrees")]
+LonQuery = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude, decimal degrees")]
+CoordSystemQuery = Annotated[CoordSystem, Query(description="datum of lat/lon: wgs84 (default), gcj02, bd09")]
+
+_CELL_EXAMPLE = {"id": 7, "code": "620802001001001", "name": "东关街道 第001网格", "level": 3, "kind": "grid",
+                 "parent_id": 2, "bbox": [106.6601, 35.5501, 106.6613, 35.5510], "area_m2": 10012.4}
+
+
+class CellRef(BaseModel):
+    id: int
+    code: str
+    name: str
+    level: int
+    kind: str | None = None
+
+
+class CellOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": _CELL_EXAMPLE})
+
+    id: int
+    code: str
+    name: str
+    level: int
+    kind: str | None
+    parent_id: int | None
+    bbox: list[float] = Field(description="[min_lon, min_lat, max_lon, max_lat], WGS-84")
+    area_m2: float
+    geometry: dict[str, Any] | None = Field(default=None, description="GeoJSON geometry, WGS-84 [lon, lat]")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CellList(BaseModel):
+    items: list[CellOut]
+    next_cursor: str | None
+
+
+class CellCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")
+    name: str = Field(min_length=1, max_length=128)
+    level: int | None = Field(default=None, ge=1, le=32, description="defaults to one below the parent")
+    kind: str | None = Field(default=None, max_length=32)
+    parent_id: DbId | None = None
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon")
+    coord_system: CoordSystem = CoordSystem.wgs84
+
+
+class CellUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    kind: str | None = Field(default=None, max_length=32)
+    geometry: dict[str, Any] | None = None
+    coord_system: CoordSystem = CoordSystem.wgs84
+
+
+class ImportResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"created": 1, "codes": ["620802"], "revision": "3f6c..."}})
+
+    created: int
+    codes: list[str] = Field(description="codes of the created cells, in the order they were created (first 1,000)")
+    revision: str = Field(description="the grid revision after the import")
+
+
+class PointOut(BaseModel):
+    lat: float
+    lon: float
+
+
+class LocateOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "chain": [{"id": 310, "code": "620802001001042", "name": "东关街道 第042网格", "level": 3, "kind": "grid"},
+                  {"id": 2, "code": "620802001", "name": "东关街道", "level": 2, "kind": "street"},
+                  {"id": 1, "code": "620802", "name": "崆峒区", "level": 1, "kind": "district"}],
+        "point": {"lat": 35.5428, "lon": 106.6652}, "coord_system": "wgs84"}})
+
+    chain: list[CellRef] = Field(description="cells containing the point, deepest first")
+    point: PointOut = Field(description="the point in WGS-84, after conversion")
+    coord_system: CoordSystem = Field(description="the datum the point was given in")

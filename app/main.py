@@ -1,0 +1,91 @@
+"""The ASGI application: ``create_app()`` wires settings, database, routers and error rendering."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import text
+
+from app.auth.router import router as auth_router
+from app.categories.router import router as categories_router
+from app.core.config import Settings, get_settings
+from app.core.db import Database, create_engine
+from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
+from app.grids.index import GridIndexCache
+from app.grids.router import router as grids_router
+from app.routing.router import router as routing_router
+from app.units.router import router as units_router
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable and machine-readable.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "code": {"type": "string", "example": "outside_service_area"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "loc": {"type": "array", "items": {}}, "field": {"type": "string"}, "msg": {"type": "string"},
+            "type": {"type": "string"}, "index": {"type": "integer"}}}},
+    },
+}
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """The service. ``database`` lets tests bind it to one connection; otherwise the settings' URL is used."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if database is None:
+            owned = create_engine(settings.database.database_url, echo=settings.database.database_echo,
+                                  pool_size=settings.database.database_pool_size)
+            app.state.db = Database(owned)
+        yield
+        if owned is not None:
+            await owned.dispose()
+
+    app = FastAPI(title="Grid Inspector", version="0.1.0", lifespan=lifespan,
+                  description="Grid-based urban management (网格化管理): grid cells, partner units, categories, "
+                              "routing and the case loop. Errors are RFC 9457 problem+json with a stable `code`.")
+    app.state.settings = settings
+    app.state.grid_index = GridIndexCache()
+    if database is not None:
+        app.state.db = database
+    install_error_handlers(app)
+    for router in (auth_router, grids_router, units_router, categories_router, routing_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers (public)")
+    async def readyz() -> Any:
+        try:
+            async with app.state.db.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return problem_response(503, "database_unavailable", "The database does not answer")
+        return {"status": "ready"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.setdefault("responses", {})
+                for status, title in (("401", "Not authenticated"), ("403", "Not allowed"), ("422", "Not valid")):
+                    responses[status] = {"description": title, "content": {
+                        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
