@@ -24,6 +24,7 @@ from app.geo.coords import CoordSystem, to_wgs84_array
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")
 MAX_ERRORS = 50
+REPAIR_AREA_TOLERANCE = 1e-4
 
 
 @dataclass
@@ -38,6 +39,7 @@ class FeatureSpec:
     parent_code: str | None  # explicit ``parent_code``: must exist
     soft_parent_code: str | None  # a map platform's ``parent.adcode``: used only if that cell exists
     geometry: BaseGeometry
+    repaired: str | None = None  # what was wrong with the geometry as given, when it was repaired
 
 
 class ImportErrors(Exception):
@@ -85,7 +87,9 @@ def _code(value: Any) -> str | None:
     return None
 
 
-def _geometry(index: int, raw: Any, coord_system: CoordSystem) -> tuple[BaseGeometry | None, list[dict[str, Any]]]:
+def _geometry(index: int, raw: Any, coord_system: CoordSystem,
+              repair: bool = True) -> tuple[BaseGeometry | None, list[dict[str, Any]]]:
+    """The feature's geometry in WGS-84 and a list with one problem, or with one repair note."""
     if not isinstance(raw, dict) or raw.get("type") not in ("Polygon", "MultiPolygon"):
         got = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
         return None, [_err(index, "geometry", f"must be a Polygon or MultiPolygon, got {got!r}", "geometry_type")]
@@ -104,12 +108,35 @@ def _geometry(index: int, raw: Any, coord_system: CoordSystem) -> tuple[BaseGeom
     if coord_system is not CoordSystem.wgs84:
         geom = shapely.transform(geom, lambda xy: to_wgs84_array(xy, coord_system))
     if not geom.is_valid:
-        return None, [_err(index, "geometry", f"invalid geometry: {explain_validity(geom)}", "geometry_invalid")]
+        reason = explain_validity(geom)
+        repaired = _repair(geom) if repair else None
+        if repaired is None:
+            return None, [_err(index, "geometry", f"invalid geometry: {reason}", "geometry_invalid")]
+        return repaired, [{"index": index, "repaired": reason}]
     return geom, []
 
 
-def parse_features(doc: Any, coord_system: CoordSystem, max_features: int) -> list[FeatureSpec]:
-    """Specs for every feature of ``doc``; raises :class:`ImportErrors` listing every problem found."""
+def _repair(geom: BaseGeometry) -> BaseGeometry | None:
+    """A valid polygonal equivalent of ``geom`` when repairing changes its area by < 0.01 %, else None.
+
+    Real map exports carry defects such as two parts of a MultiPolygon sharing an edge (the DataV
+    boundary of 崆峒区 does): merging them changes nothing on the ground. A bow-tie or a polygon
+    drawn inside out changes area when repaired, and is refused instead.
+    """
+    fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    if fixed.is_empty or fixed.geom_type not in ("Polygon", "MultiPolygon") or not fixed.is_valid:
+        return None
+    if geom.area == 0 or abs(fixed.area - geom.area) / geom.area > REPAIR_AREA_TOLERANCE:
+        return None
+    return fixed
+
+
+def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repair: bool = True) -> list[FeatureSpec]:
+    """Specs for every feature of ``doc``; raises :class:`ImportErrors` listing every problem found.
+
+    With ``repair``, invalid geometry that can be made valid without changing its area (see
+    :func:`_repair`) is repaired and the spec says why; without it, any invalid geometry is refused.
+    """
     raw_features = _features(doc)
     if not raw_features:
         raise ImportErrors([_err(None, "features", "no features to import", "empty")])
@@ -167,13 +194,13 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int) -> li
         soft = None
         if isinstance(props.get("parent"), dict):
             soft = _code(props["parent"].get("adcode"))
-        geom, geom_errors = _geometry(index, feature.get("geometry"), coord_system)
-        if geom_errors:
-            errors.extend(geom_errors)
+        geom, notes = _geometry(index, feature.get("geometry"), coord_system, repair)
+        if geom is None:
+            errors.extend(notes)
             continue
-        assert geom is not None
         specs.append(FeatureSpec(index=index, code=code, name=name.strip(), level=level, kind=kind,
-                                 parent_code=parent_code, soft_parent_code=soft, geometry=geom))
+                                 parent_code=parent_code, soft_parent_code=soft, geometry=geom,
+                                 repaired=notes[0]["repaired"] if notes else None))
     if errors:
         raise ImportErrors(errors)
     return specs

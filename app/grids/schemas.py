@@ -74,6 +74,8 @@ class ImportResult(BaseModel):
 
     created: int
     codes: list[str] = Field(description="codes of the created cells, in the order they were created (first 1,000)")
+    repaired: list[dict[str, Any]] = Field(default_factory=list,
+                                           description="features whose geometry was repaired: index, code, reason")
     revision: str = Field(description="the grid revision after the import")
 
 

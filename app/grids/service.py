@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,15 +82,23 @@ def _err(spec: FeatureSpec, field: str, msg: str, type_: str) -> dict[str, Any]:
     return {"loc": ["features", spec.index, field], "index": spec.index, "msg": msg, "type": type_}
 
 
-async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSystem, max_features: int) -> list[str]:
+@dataclass
+class ImportOutcome:
+    created: list[str]  # codes, in insertion order
+    repaired: list[dict[str, Any]]  # [{index, code, repaired: reason}]
+
+
+async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSystem, max_features: int,
+                          repair: bool = True) -> ImportOutcome:
     """Create every cell of a GeoJSON document, parents before children, or none of them.
 
-    Returns the created codes in insertion order. Raises :class:`ValidationProblem` (422) listing
+    Geometry that is invalid only in ways that repairing cannot change on the ground (parts sharing
+    an edge) is repaired when ``repair`` and reported in the outcome. Raises :class:`ValidationProblem` (422) listing
     each bad feature by index: invalid geometry, duplicate or existing codes, unknown
     ``parent_code``, parent cycles, a level not below its parent's.
     """
     try:
-        specs = parse_features(doc, coord_system, max_features)
+        specs = parse_features(doc, coord_system, max_features, repair)
     except ImportErrors as exc:
         raise ValidationProblem(exc.errors, detail=f"{len(exc.errors)} feature problem(s); nothing was imported") from exc
     by_code = {s.code: s for s in specs}
@@ -156,7 +165,8 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
                 id_of[code] = cell_id
                 created.append(code)
     await bump_revision(session)
-    return created
+    return ImportOutcome(created=created, repaired=[{"index": s.index, "code": s.code, "repaired": s.repaired}
+                                                    for s in specs if s.repaired])
 
 
 async def get_cell(session: AsyncSession, cell_id: int) -> GridCell:
@@ -176,7 +186,7 @@ async def create_cell(session: AsyncSession, data: CellCreate, max_features: int
     feature = {"type": "Feature", "geometry": data.geometry,
                "properties": {"code": data.code, "name": data.name, "level": data.level, "kind": data.kind,
                               "parent_code": parent_code}}
-    await import_features(session, [feature], data.coord_system, max_features)
+    await import_features(session, [feature], data.coord_system, max_features, repair=False)
     return (await _existing(session, [data.code]))[data.code]
 
 
@@ -190,7 +200,7 @@ async def update_cell(session: AsyncSession, cell_id: int, data: CellUpdate) -> 
     if fields.get("geometry") is not None:
         feature = {"type": "Feature", "geometry": fields["geometry"], "properties": {"code": cell.code, "name": cell.name}}
         try:
-            spec = parse_features([feature], data.coord_system, 1)[0]
+            spec = parse_features([feature], data.coord_system, 1, repair=False)[0]
         except ImportErrors as exc:
             errors = [{**e, "loc": ["geometry"]} for e in exc.errors]
             raise ValidationProblem(errors) from exc

@@ -84,7 +84,8 @@ class Decision:
                         "案件进入派遣员待派队列。")
             return (f"No unit is assigned to category {self.category_code}, its major class or in general on "
                     f"cell {c.code} ({c.name}) or any cell above it; the case waits for a dispatcher.")
-        where_zh = "本网格" if not self.inherited else f"上级网格 {m.name}({m.code})，本网格 {c.code} 继承"
+        where_zh = f"网格 {c.name}({c.code}) 本身" if not self.inherited else \
+            f"网格 {c.code} 的上级网格 {m.name}({m.code})"
         where_en = f"cell {c.code} ({c.name})" if not self.inherited else \
             f"{m.code} ({m.name}), inherited by cell {c.code}"
         if self.rule is Rule.category:
@@ -95,7 +96,7 @@ class Decision:
         else:
             what_zh, what_en = "综合包抓（不限类别）", "a general assignment (all categories)"
         if lang == "zh":
-            return f"{where_zh}有{what_zh}：{self.unit_name}。"
+            return f"{where_zh}设有{what_zh}，由{self.unit_name}负责。"
         return f"{self.unit_name} has {what_en} on {where_en}."
 
 

@@ -1,0 +1,232 @@
+"""``grid-inspector``: the operators' command line (API.md "Command line")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import bootstrap
+from app.auth.models import Role
+from app.core.config import Settings, get_settings
+from app.core.db import Database, create_engine
+from app.core.errors import AppError
+from app.geo.coords import CoordSystem
+
+cli = typer.Typer(help="Grid Inspector: grid-based urban management service (网格化管理).", no_args_is_help=True,
+                  add_completion=False)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: e.g. a default secret in production
+        typer.echo(f"Configuration refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    engine = create_engine(settings.database.database_url)
+    try:
+        async with Database(engine).sessionmaker() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(_in_transaction(settings, work))
+    except AppError as exc:
+        typer.echo(f"Refused ({exc.code}): {exc.detail}", err=True)
+        for err in exc.extra.get("errors", [])[:20]:
+            typer.echo(f"  - {'.'.join(map(str, err.get('loc', [])))}: {err.get('msg')}", err=True)
+        raise typer.Exit(1) from exc
+
+
+async def _seed_catalogue_if_empty(session: AsyncSession) -> bool:
+    from app.categories.service import catalogue_is_empty, load_catalogue
+
+    if await catalogue_is_empty(session):
+        await load_catalogue(session)
+        return True
+    return False
+
+
+def _ensure_schema(settings: Settings) -> None:
+    """Migrate the embedded SQLite database; on PostgreSQL only check that it is at head."""
+    url = settings.database.database_url
+    if settings.database.is_sqlite:
+        bootstrap.upgrade(url)
+        return
+
+    async def at() -> str | None:
+        engine = create_engine(url)
+        try:
+            return await bootstrap.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    current, head = asyncio.run(at()), bootstrap.head_revision(url)
+    if current != head:
+        typer.echo(f"The database is at revision {current}, the code needs {head}: run `grid-inspector migrate` "
+                   "first.", err=True)
+        raise typer.Exit(2)
+
+
+def _print_logins() -> None:
+    from app.demo.builder import DEMO_LOGINS, DEMO_LOGINS_HINT
+
+    typer.echo(DEMO_LOGINS_HINT)
+    for login in DEMO_LOGINS:
+        typer.echo(f"  {login.username:<11} {login.password:<22} {login.role.value:<10}  {login.note}")
+
+
+def _load_demo(settings: Settings) -> None:
+    from app.demo.builder import build_demo, demo_present
+
+    async def work(session: AsyncSession) -> bool:
+        await _seed_catalogue_if_empty(session)
+        if await demo_present(session):
+            return False
+        await build_demo(session)
+        return True
+
+    built = _run(settings, work)
+    typer.echo("Demo data loaded: 崆峒区, 3 街道, unit cells, partner units, users." if built
+               else "Demo data already present.")
+    _print_logins()
+
+
+@cli.command()
+def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
+          demo: Annotated[bool, typer.Option("--demo", help="load the demo data set if it is not there")] = False,
+          ) -> None:
+    """Run the HTTP service (migrating the embedded SQLite database first)."""
+    import uvicorn
+
+    settings = _settings()
+    if demo and settings.env == "production":
+        typer.echo("Refusing --demo in production: the demo logins are public.", err=True)
+        raise typer.Exit(2)
+    _ensure_schema(settings)
+    if demo:
+        _load_demo(settings)
+    elif _run(settings, _seed_catalogue_if_empty):
+        typer.echo("Category catalogue loaded (first start).")
+    typer.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply database migrations (SQLite or PostgreSQL, from GRID_DATABASE_URL)."""
+    settings = _settings()
+    bootstrap.upgrade(settings.database.database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo data set (崆峒区 grid, units, users) and print the demo logins."""
+    settings = _settings()
+    if settings.env == "production":
+        typer.echo("Refusing to load demo data in production: the demo logins are public.", err=True)
+        raise typer.Exit(2)
+    _ensure_schema(settings)
+    _load_demo(settings)
+
+
+@cli.command("create-user")
+def create_user(username: str,
+                role: Annotated[Role, typer.Option(help="worker, unit_staff, dispatcher, supervisor or admin")],
+                password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+                unit_id: Annotated[int | None, typer.Option(help="unit staff: their unit's id")] = None,
+                grid_code: Annotated[list[str] | None, typer.Option(help="workers: a cell they patrol (repeat)")] = None,
+                display_name: str = "") -> None:
+    """Create a user (e.g. the first admin)."""
+    from sqlalchemy import select
+
+    from app.auth.schemas import UserCreate
+    from app.auth.service import create_user as create
+    from app.grids.models import GridCell
+
+    settings = _settings()
+    _ensure_schema(settings)
+
+    async def work(session: AsyncSession) -> int:
+        codes = list(grid_code or [])
+        ids = dict((await session.execute(select(GridCell.code, GridCell.id).where(GridCell.code.in_(codes)))).all())
+        missing = [c for c in codes if c not in ids]
+        if missing:
+            typer.echo(f"Unknown grid codes: {', '.join(missing)}", err=True)
+            raise typer.Exit(1)
+        user = await create(session, UserCreate(username=username, password=password, role=role, unit_id=unit_id,
+                                                display_name=display_name, grid_ids=[ids[c] for c in codes]))
+        return user.id
+
+    try:
+        user_id = _run(settings, work)
+    except ValueError as exc:  # pydantic: a bad username or a short password
+        typer.echo(f"Refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"User {username} ({role.value}) created with id {user_id}.")
+
+
+@cli.command("import-grids")
+def import_grids(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+                 coord_system: Annotated[CoordSystem, typer.Option(help="datum of the file's coordinates")]
+                 = CoordSystem.wgs84) -> None:
+    """Import grid cells from a GeoJSON file (FeatureCollection or a bare array of Features)."""
+    from app.grids.geojson import loads_strict
+    from app.grids.service import import_features
+
+    settings = _settings()
+    _ensure_schema(settings)
+    try:
+        doc = loads_strict(file.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        typer.echo(f"{file}: not valid JSON: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    outcome = _run(settings, lambda s: import_features(s, doc, coord_system, settings.grids.max_import_features))
+    created = outcome.created
+    typer.echo(f"Imported {len(created)} grid cells: {', '.join(created[:10])}{' ...' if len(created) > 10 else ''}")
+    for note in outcome.repaired:
+        typer.echo(f"  repaired feature {note['index']} ({note['code']}): {note['repaired']}")
+
+
+@cli.command("load-categories")
+def load_categories(file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False)] = None) -> None:
+    """Load (insert or update) the category catalogue from FILE, or the one shipped with the service."""
+    from app.categories.service import DEFAULT_CATALOGUE, CatalogueInvalid, load_catalogue
+
+    settings = _settings()
+    _ensure_schema(settings)
+    path = file or DEFAULT_CATALOGUE
+    try:
+        result = _run(settings, lambda s: load_catalogue(s, path))
+    except (CatalogueInvalid, json.JSONDecodeError) as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Catalogue {path.name}: {result.majors} major classes, {result.created} categories created, "
+               f"{result.updated} updated.")
+
+
+def main() -> None:
+    cli(sys.argv[1:], prog_name="grid-inspector")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL with GRID_TEST_DATABASE_URL) built by
+``alembic upgrade head``; each test runs inside a transaction that is rolled back, so tests are isolated
+while the code under test still commits (its commits become savepoint releases)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import bootstrap
+from app.core.config import AuthSettings, DatabaseSettings, Settings
+from app.core.db import Database, create_engine
+from app.main import create_app
+
+DATA = Path(__file__).parent / "data"
+DEMO_DATA = Path(__file__).parent.parent / "app" / "demo" / "data"
+PASSWORD = "correct horse battery"
+
+
+def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
+    """Run blocking set-up (Alembic runs its own event loop) away from pytest-asyncio's loop."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("value")
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+@dataclass
+class TestDatabase:
+    url: str
+    dialect: str
+    scratch: list[str] = field(default_factory=list)
+
+    def new_scratch(self) -> str:
+        """A fresh empty database of the same kind (for migration tests); dropped at the end."""
+        name = f"gi_scratch_{uuid.uuid4().hex[:10]}"
+        if self.dialect == "sqlite":
+            return f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/{name}.db"
+        _in_thread(asyncio.run, _pg_admin(self.url, f'CREATE DATABASE "{name}"'))
+        self.scratch.append(name)
+        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def test_database() -> Iterator[TestDatabase]:
+    base = os.environ.get("GRID_TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/grid_test.db"
+        db = TestDatabase(url=url, dialect="sqlite")
+        _in_thread(bootstrap.upgrade, url)
+        yield db
+        return
+    name = f"gi_test_{uuid.uuid4().hex[:10]}"
+    _in_thread(asyncio.run, _pg_admin(base, f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    db = TestDatabase(url=url, dialect="postgresql")
+    try:
+        _in_thread(bootstrap.upgrade, url)
+        yield db
+    finally:
+        for scratch in [*db.scratch, name]:
+            _in_thread(asyncio.run, _pg_admin(base, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+async def engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(test_database.url)
+    # Baseline every test may rely on, committed once: the shipped category catalogue and the demo
+    # data set (the real 崆峒区 boundary, its 3 urban 街道, ~1,650 unit cells, units, users).
+    from app.categories.service import catalogue_is_empty, load_catalogue
+    from app.demo.builder import build_demo, demo_present
+
+    async with Database(engine).sessionmaker() as session:
+        if await catalogue_is_empty(session):
+            await load_catalogue(session)
+        if not await demo_present(session):
+            await build_demo(session)
+        await session.commit()
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[Database]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        yield Database(engine, bind=conn)
+        await outer.rollback()
+
+
+@pytest.fixture
+def settings(test_database: TestDatabase) -> Settings:
+    return Settings(env="test", database=DatabaseSettings(database_url=test_database.url),
+                    auth=AuthSettings(secret_key="test-secret-key-of-sufficient-length-0123456789"))
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings=settings, database=db)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def session(db: Database):  # type: ignore[no-untyped-def]
+    """A session inside the test's transaction, for arranging data and checking what was written."""
+    async with db.sessionmaker() as s:
+        yield s
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of the baseline demo data, by name, and bearer headers for its users."""
+
+    users: dict[str, tuple[int, str]]  # username -> (id, role)
+    units: dict[str, int]  # name -> id
+    cells: dict[str, int]  # code -> id
+    secret: str
+
+    def headers(self, username: str) -> dict[str, str]:
+        from app.core.security import create_access_token
+
+        user_id, role = self.users[username]
+        token, _ = create_access_token(subject=str(user_id), role=role, secret=self.secret, algorithm="HS256",
+                                       minutes=10)
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def world(session, settings: Settings) -> World:  # type: ignore[no-untyped-def]
+    users = {u: (i, r) for u, i, r in (await session.execute(text("SELECT username, id, role FROM users"))).all()}
+    units = dict((await session.execute(text("SELECT name, id FROM units"))).all())
+    cells = dict((await session.execute(text("SELECT code, id FROM grid_cells"))).all())
+    return World(users=users, units=units, cells=cells, secret=settings.auth.secret_key)

@@ -1,0 +1,41 @@
+"""Settings from GRID_ variables, the production secret guard, and Accept-Language."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import DEV_SECRET_KEY, AuthSettings, Settings
+from app.core.i18n import pick_language
+
+
+def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRID_ENV", "production")
+    monkeypatch.delenv("GRID_SECRET_KEY", raising=False)
+    with pytest.raises(ValidationError, match="GRID_SECRET_KEY"):
+        Settings()
+    with pytest.raises(ValidationError):
+        Settings(auth=AuthSettings(secret_key="short"))
+
+
+def test_production_accepts_a_real_secret_and_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRID_ENV", "production")
+    monkeypatch.setenv("GRID_SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("GRID_DATABASE_URL", "postgresql+asyncpg://u@db/grid")
+    monkeypatch.setenv("GRID_AUTO_DISPATCH", "false")
+    s = Settings()
+    assert (s.env, s.auth.secret_key, s.database.database_url, s.workflow.auto_dispatch) == (
+        "production", "x" * 48, "postgresql+asyncpg://u@db/grid", False)
+    assert not s.database.is_sqlite
+
+
+def test_development_runs_with_the_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRID_ENV", raising=False)
+    monkeypatch.delenv("GRID_SECRET_KEY", raising=False)
+    assert Settings().auth.secret_key == DEV_SECRET_KEY
+
+
+@pytest.mark.parametrize(("header", "lang"), [
+    (None, "zh"), ("", "zh"), ("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+    ("fr-FR, en;q=0.5", "en"), ("en;q=0.3, zh-TW;q=0.8", "zh"), ("de", "zh"), ("en;q=0", "zh"), ("en;q=abc", "zh"),
+])
+def test_accept_language(header: str | None, lang: str) -> None:
+    assert pick_language(header) == lang
