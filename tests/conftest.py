@@ -166,3 +166,51 @@ async def world(session, settings: Settings) -> World:  # type: ignore[no-untype
     units = dict((await session.execute(text("SELECT name, id FROM units"))).all())
     cells = dict((await session.execute(text("SELECT code, id FROM grid_cells"))).all())
     return World(users=users, units=units, cells=cells, secret=settings.auth.secret_key)
+
+
+@pytest.fixture(scope="session")
+async def empty_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+    """A second database with the schema and the catalogue but no grid, units or users."""
+    from app.categories.service import load_catalogue
+
+    url = test_database.new_scratch()
+    _in_thread(bootstrap.upgrade, url)
+    engine = create_engine(url)
+    async with Database(engine).sessionmaker() as session:
+        await load_catalogue(session)
+        await session.commit()
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def empty_db(empty_engine: AsyncEngine) -> AsyncIterator[Database]:
+    async with empty_engine.connect() as conn:
+        outer = await conn.begin()
+        yield Database(empty_engine, bind=conn)
+        await outer.rollback()
+
+
+@pytest.fixture
+async def admin_token(settings: Settings) -> dict[str, str]:
+    """Bearer headers of a user id 1 with role admin, valid in any database that has such a user."""
+    from app.core.security import create_access_token
+
+    token, _ = create_access_token(subject="1", role="admin", secret=settings.auth.secret_key, algorithm="HS256",
+                                   minutes=10)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def empty_client(settings: Settings, empty_db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a service over the empty database, with one admin (id 1) created in the test's transaction."""
+    from app.auth.models import User
+    from app.core.security import hash_password
+
+    async with empty_db.sessionmaker() as s:
+        s.add(User(id=1, username="root", password_hash=hash_password(PASSWORD), role="admin", display_name="root"))
+        await s.commit()
+    application = create_app(settings=settings, database=empty_db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
+        c.app = application  # type: ignore[attr-defined]
+        yield c

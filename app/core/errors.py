@@ -60,7 +60,8 @@ class ValidationProblem(AppError):
     status, code, title = 422, "validation_error", "The request is not valid"
 
     def __init__(self, errors: list[dict[str, Any]], detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
+        errors = [{**e, "field": ".".join(str(p) for p in e.get("loc", []))} for e in errors]
+        super().__init__(detail or "; ".join(f"{e['field']}: {e['msg']}" for e in errors))
         self.extra = {"errors": errors, **extra}
 
 

@@ -78,6 +78,10 @@ async def _existing(session: AsyncSession, codes: Sequence[str]) -> dict[str, Gr
     return found
 
 
+def _refused(errors: list[dict[str, Any]]) -> ValidationProblem:
+    return ValidationProblem(errors[:50], detail=f"{len(errors)} feature problem(s); nothing was imported")
+
+
 def _err(spec: FeatureSpec, field: str, msg: str, type_: str) -> dict[str, Any]:
     return {"loc": ["features", spec.index, field], "index": spec.index, "msg": msg, "type": type_}
 
@@ -100,7 +104,7 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
     try:
         specs = parse_features(doc, coord_system, max_features, repair)
     except ImportErrors as exc:
-        raise ValidationProblem(exc.errors, detail=f"{len(exc.errors)} feature problem(s); nothing was imported") from exc
+        raise _refused(exc.errors) from exc
     by_code = {s.code: s for s in specs}
     wanted = set(by_code) | {s.parent_code for s in specs if s.parent_code} | {
         s.soft_parent_code for s in specs if s.soft_parent_code}
@@ -119,7 +123,7 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
         else:
             parent_of[s.code] = None
     if errors:
-        raise ValidationProblem(errors[:50], detail=f"{len(errors)} feature problem(s); nothing was imported")
+        raise _refused(errors)
 
     # Depth inside the file, detecting cycles; cells whose parent exists already start at depth 0.
     depth: dict[str, int] = {}
@@ -128,35 +132,37 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
         code: str | None = s.code
         while code is not None and code in by_code and code not in depth:
             if code in trail:
-                raise ValidationProblem([_err(s, "properties.parent_code", "parent codes form a cycle", "parent_cycle")])
+                raise _refused([_err(s, "properties.parent_code", "parent codes form a cycle", "parent_cycle")])
             trail.append(code)
             code = parent_of[code]
         base = depth[code] + 1 if code is not None and code in depth else 0
         for i, c in enumerate(reversed(trail)):
             depth[c] = base + i
 
+    # Levels and paths for every cell before anything is written.
     level_of = {c.code: c.level for c in existing.values()}
     path_of = {c.code: c.path for c in existing.values()}
+    ordered = sorted(specs, key=lambda spec: depth[spec.code])
+    for s in ordered:
+        parent = parent_of[s.code]
+        parent_level = level_of[parent] if parent else 0
+        level = s.level if s.level is not None else parent_level + 1
+        if level <= parent_level:
+            errors.append(_err(s, "properties.level", f"level {level} is not below its parent's ({parent_level})",
+                               "level_invalid"))
+        level_of[s.code] = max(level, parent_level + 1)
+        path_of[s.code] = (path_of[parent] if parent else "/") + s.code + "/"
+    if errors:
+        raise _refused(errors)
+
     id_of = {c.code: c.id for c in existing.values()}
     created: list[str] = []
     now = utcnow()
     for layer in sorted(set(depth.values())):
-        rows = []
-        for s in (s for s in specs if depth[s.code] == layer):
-            parent = parent_of[s.code]
-            parent_level = level_of[parent] if parent else 0
-            level = s.level if s.level is not None else parent_level + 1
-            if level <= parent_level:
-                errors.append(_err(s, "properties.level", f"level {level} is not below its parent's ({parent_level})",
-                                   "level_invalid"))
-                continue
-            level_of[s.code] = level
-            path_of[s.code] = (path_of[parent] if parent else "/") + s.code + "/"
-            rows.append({"code": s.code, "name": s.name, "level": level, "kind": s.kind,
-                         "parent_id": id_of[parent] if parent else None, "path": path_of[s.code],
-                         "created_at": now, "updated_at": now, **_geometry_columns(s.geometry)})
-        if errors:
-            raise ValidationProblem(errors[:50], detail=f"{len(errors)} feature problem(s); nothing was imported")
+        rows = [{"code": s.code, "name": s.name, "level": level_of[s.code], "kind": s.kind,
+                 "parent_id": id_of[parent_of[s.code]] if parent_of[s.code] else None, "path": path_of[s.code],
+                 "created_at": now, "updated_at": now, **_geometry_columns(s.geometry)}
+                for s in ordered if depth[s.code] == layer]
         for start in range(0, len(rows), _CHUNK):
             result = await session.execute(
                 GridCell.__table__.insert().returning(GridCell.id, GridCell.code, sort_by_parameter_order=True),
