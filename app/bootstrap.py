@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -13,10 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def migrations_dir() -> Path:
+    """The Alembic scripts: beside the package in a checkout, or where ``GRID_MIGRATIONS_DIR`` says (images)."""
+    return Path(os.environ.get("GRID_MIGRATIONS_DIR") or ROOT / "migrations")
+
+
 def alembic_config(database_url: str) -> Config:
     """Alembic's config for ``database_url``, independent of the working directory."""
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    ini = ROOT / "alembic.ini"
+    cfg = Config(str(ini)) if ini.exists() else Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["database_url"] = database_url
     return cfg
 

@@ -1,0 +1,46 @@
+"""The operators' command line, run as a real process on a fresh SQLite file."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DEMO_DATA
+
+
+def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
+    environ = {**os.environ, "GRID_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", **(env or {})}
+    environ.pop("GRID_ENV", None) if "GRID_ENV" not in (env or {}) else None
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=tmp_path, env=environ, input=input,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_migrate_load_import_and_create_user(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    r = run(tmp_path, "load-categories")
+    assert r.returncode == 0 and "categories created" in r.stdout
+    r = run(tmp_path, "import-grids", str(DEMO_DATA / "620802.json"), "--coord-system", "gcj02")
+    assert r.returncode == 0, r.stderr
+    assert "Imported 1 grid cells: 620802" in r.stdout and "repaired feature 0" in r.stdout
+    r = run(tmp_path, "import-grids", str(DEMO_DATA / "620802.json"), "--coord-system", "gcj02")
+    assert r.returncode == 1 and "code_exists" not in r.stdout and "already exists" in r.stderr
+    r = run(tmp_path, "create-user", "zhang", "--role", "worker", "--password", "long password",
+            "--grid-code", "620802")
+    assert r.returncode == 0 and "User zhang (worker) created" in r.stdout
+    r = run(tmp_path, "create-user", "li", "--role", "worker", "--password", "long password", "--grid-code", "nope")
+    assert r.returncode == 1 and "Unknown grid codes: nope" in r.stderr
+
+
+def test_demo_prints_logins_and_is_idempotent(tmp_path: Path) -> None:
+    r = run(tmp_path, "demo")
+    assert r.returncode == 0, r.stderr
+    assert "Demo data loaded" in r.stdout and "demo-admin-2026" in r.stdout
+    r = run(tmp_path, "demo")
+    assert r.returncode == 0 and "Demo data already present" in r.stdout and "worker1" in r.stdout
+
+
+def test_production_refuses_the_default_secret_and_the_demo(tmp_path: Path) -> None:
+    r = run(tmp_path, "migrate", env={"GRID_ENV": "production"})
+    assert r.returncode == 2 and "GRID_SECRET_KEY" in r.stderr
+    r = run(tmp_path, "demo", env={"GRID_ENV": "production", "GRID_SECRET_KEY": "k" * 40})
+    assert r.returncode == 2 and "demo logins are public" in r.stderr
