@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
+from app.auth.permissions import Anyone
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import Settings, get_settings
@@ -61,11 +62,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")
-    async def healthz() -> dict[str, str]:
+    async def healthz(_: Anyone) -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers (public)")
-    async def readyz() -> Any:
+    async def readyz(_: Anyone) -> Any:
         try:
             async with app.state.db.sessionmaker() as session:
                 await session.execute(text("SELECT 1"))

@@ -9,8 +9,8 @@ from tests.conftest import DEMO_DATA
 
 
 def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
-    environ = {**os.environ, "GRID_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", **(env or {})}
-    environ.pop("GRID_ENV", None) if "GRID_ENV" not in (env or {}) else None
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    environ.update({"GRID_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", **(env or {})})
     return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=tmp_path, env=environ, input=input,
                           capture_output=True, text=True, timeout=120)
 

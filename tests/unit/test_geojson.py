@@ -4,6 +4,8 @@ import json
 
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.geo.coords import CoordSystem, distance_m
 from app.grids.geojson import ImportErrors, loads_strict, parse_features
@@ -91,3 +93,25 @@ def test_nan_and_infinity_are_not_json() -> None:
         loads_strict('{"type": "Polygon", "coordinates": [[[NaN, 1]]]}')
     with pytest.raises(ValueError):
         loads_strict("[Infinity]")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["type", "features", "geometry", "properties", "coordinates", "code", "name", "level",
+                         "parent_code", "adcode", "parent", "Feature", "Polygon"]), inner, max_size=5),
+    max_leaves=30)
+geometry_types = st.sampled_from(["Polygon", "MultiPolygon", "Point", "LineString", None, 3])
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=json_values, gtype=geometry_types, coords=json_values, props=json_values)
+def test_any_json_either_parses_or_is_refused_with_import_errors(doc, gtype, coords, props) -> None:  # type: ignore[no-untyped-def]
+    shaped = [{"type": "Feature", "geometry": {"type": gtype, "coordinates": coords}, "properties": props}, doc]
+    for candidate in (doc, shaped, {"type": "FeatureCollection", "features": shaped}):
+        try:
+            specs = parse_features(candidate, CoordSystem.gcj02, 100)
+        except ImportErrors as exc:
+            assert exc.errors and all("msg" in e and "loc" in e for e in exc.errors)
+        else:
+            assert all(s.geometry.is_valid and not s.geometry.is_empty for s in specs)
