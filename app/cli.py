@@ -188,7 +188,9 @@ def create_user(username: str,
 @cli.command("import-grids")
 def import_grids(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
                  coord_system: Annotated[CoordSystem, typer.Option(help="datum of the file's coordinates")]
-                 = CoordSystem.wgs84) -> None:
+                 = CoordSystem.wgs84,
+                 skip_existing: Annotated[bool, typer.Option(help="keep cells whose code exists, import the rest")]
+                 = False) -> None:
     """Import grid cells from a GeoJSON file (FeatureCollection or a bare array of Features)."""
     from app.grids.geojson import loads_strict
     from app.grids.service import import_features
@@ -200,9 +202,12 @@ def import_grids(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     except (ValueError, UnicodeDecodeError) as exc:
         typer.echo(f"{file}: not valid JSON: {exc}", err=True)
         raise typer.Exit(1) from exc
-    outcome = _run(settings, lambda s: import_features(s, doc, coord_system, settings.grids.max_import_features))
+    outcome = _run(settings, lambda s: import_features(s, doc, coord_system, settings.grids.max_import_features,
+                                                       on_existing="skip" if skip_existing else "error"))
     created = outcome.created
     typer.echo(f"Imported {len(created)} grid cells: {', '.join(created[:10])}{' ...' if len(created) > 10 else ''}")
+    if outcome.skipped:
+        typer.echo(f"  kept {len(outcome.skipped)} existing: {', '.join(outcome.skipped[:10])}")
     for note in outcome.repaired:
         typer.echo(f"  repaired feature {note['index']} ({note['code']}): {note['repaired']}")
 

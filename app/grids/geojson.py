@@ -58,7 +58,7 @@ def loads_strict(raw: bytes | str) -> Any:
 
 
 def _err(index: int | None, field: str, msg: str, type_: str) -> dict[str, Any]:
-    loc: list[Any] = ["features", index, field] if index is not None else [field]
+    loc: list[Any] = ["features", index, *field.split(".")] if index is not None else field.split(".")
     out = {"loc": loc, "msg": msg, "type": type_}
     if index is not None:
         out["index"] = index

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -45,6 +45,9 @@ async def import_grids(request: Request, _: GridEditor, session: SessionDep, set
                        coord_system: CoordSystemQuery = CoordSystem.wgs84,
                        repair: Annotated[bool, Query(description="repair geometry whose repair keeps its area "
                                                                  "(reported in `repaired`); false: refuse it")] = True,
+                       on_existing: Annotated[Literal["error", "skip"], Query(
+                           description="a code that exists already: refuse the import (error) or keep the existing "
+                                       "cell and import the rest (skip)")] = "error",
                        ) -> ImportResult:
     """Create cells from a FeatureCollection, a bare array of Features, or one Feature.
 
@@ -66,9 +69,10 @@ async def import_grids(request: Request, _: GridEditor, session: SessionDep, set
         doc = loads_strict(bytes(body))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationProblem([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
-    outcome = await service.import_features(session, doc, coord_system, settings.grids.max_import_features, repair)
+    outcome = await service.import_features(session, doc, coord_system, settings.grids.max_import_features, repair,
+                                            on_existing)
     return ImportResult(created=len(outcome.created), codes=outcome.created[:1000], repaired=outcome.repaired,
-                        revision=await service.current_revision(session))
+                        skipped=outcome.skipped[:1000], revision=await service.current_revision(session))
 
 
 @router.get("", response_model=CellList, summary="List grid cells")

@@ -74,6 +74,7 @@ class ImportResult(BaseModel):
 
     created: int
     codes: list[str] = Field(description="codes of the created cells, in the order they were created (first 1,000)")
+    skipped: list[str] = Field(default_factory=list, description="codes that existed and were kept (on_existing=skip)")
     repaired: list[dict[str, Any]] = Field(default_factory=list,
                                            description="features whose geometry was repaired: index, code, reason")
     revision: str = Field(description="the grid revision after the import")

@@ -83,19 +83,22 @@ def _refused(errors: list[dict[str, Any]]) -> ValidationProblem:
 
 
 def _err(spec: FeatureSpec, field: str, msg: str, type_: str) -> dict[str, Any]:
-    return {"loc": ["features", spec.index, field], "index": spec.index, "msg": msg, "type": type_}
+    return {"loc": ["features", spec.index, *field.split(".")], "index": spec.index, "msg": msg, "type": type_}
 
 
 @dataclass
 class ImportOutcome:
     created: list[str]  # codes, in insertion order
     repaired: list[dict[str, Any]]  # [{index, code, repaired: reason}]
+    skipped: list[str]  # codes that existed already (on_existing="skip")
 
 
 async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSystem, max_features: int,
-                          repair: bool = True) -> ImportOutcome:
+                          repair: bool = True, on_existing: str = "error") -> ImportOutcome:
     """Create every cell of a GeoJSON document, parents before children, or none of them.
 
+    ``on_existing="skip"`` leaves cells whose code exists as they are (children in the file still
+    hang under them) and lists them in the outcome; the default refuses the whole import.
     Geometry that is invalid only in ways that repairing cannot change on the ground (parts sharing
     an edge) is repaired when ``repair`` and reported in the outcome. Raises :class:`ValidationProblem` (422) listing
     each bad feature by index: invalid geometry, duplicate or existing codes, unknown
@@ -109,8 +112,16 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
     wanted = set(by_code) | {s.parent_code for s in specs if s.parent_code} | {
         s.soft_parent_code for s in specs if s.soft_parent_code}
     existing = await _existing(session, sorted(wanted))
-    errors = [_err(s, "properties.code", f"a grid cell with code {s.code!r} already exists", "code_exists")
-              for s in specs if s.code in existing]
+    skipped = [s.code for s in specs if s.code in existing]
+    if on_existing == "skip":
+        specs = [s for s in specs if s.code not in existing]
+        by_code = {s.code: s for s in specs}
+        errors = []
+    else:
+        errors = [_err(s, "properties.code", f"a grid cell with code {s.code!r} already exists "
+                       "(import with on_existing=skip to keep it and add the rest)", "code_exists")
+                  for s in specs if s.code in existing]
+        skipped = []
 
     parent_of: dict[str, str | None] = {}
     for s in specs:
@@ -170,9 +181,10 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
             for cell_id, code in result:
                 id_of[code] = cell_id
                 created.append(code)
-    await bump_revision(session)
-    return ImportOutcome(created=created, repaired=[{"index": s.index, "code": s.code, "repaired": s.repaired}
-                                                    for s in specs if s.repaired])
+    if created:
+        await bump_revision(session)
+    return ImportOutcome(created=created, skipped=skipped,
+                         repaired=[{"index": s.index, "code": s.code, "repaired": s.repaired} for s in specs if s.repaired])
 
 
 async def get_cell(session: AsyncSession, cell_id: int) -> GridCell:

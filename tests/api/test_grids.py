@@ -222,3 +222,21 @@ async def test_list_get_create_and_patch_cells(client, world) -> None:  # type: 
     assert (await client.get("/api/v1/grids/2147483647", headers=h)).status_code == 404
     assert (await client.get("/api/v1/grids/99999999999999999999", headers=h)).status_code == 422
     assert (await client.get("/api/v1/grids", params={"cursor": "!!!"}, headers=h)).json()["code"] == "invalid_cursor"
+
+
+async def test_on_existing_skip_keeps_existing_cells_and_imports_the_rest(empty_client, admin_token) -> None:  # type: ignore[no-untyped-def]
+    assert (await post_import(empty_client, (DEMO_DATA / "620802.json").read_bytes(), admin_token,
+                              coord_system="gcj02")).status_code == 201
+    before = (await empty_client.get("/api/v1/grids", params={"code": "620802"}, headers=admin_token)).json()["items"]
+    r = await post_import(empty_client, (DATA / "620800.json").read_bytes(), admin_token, coord_system="gcj02")
+    assert r.status_code == 422 and "on_existing=skip" in r.json()["errors"][0]["msg"]
+    r = await post_import(empty_client, (DATA / "620800.json").read_bytes(), admin_token, coord_system="gcj02",
+                          on_existing="skip")
+    assert r.status_code == 201, r.text
+    assert (r.json()["created"], r.json()["skipped"]) == (6, ["620802"])
+    after = (await empty_client.get("/api/v1/grids", params={"code": "620802"}, headers=admin_token)).json()["items"]
+    assert after == before  # the existing cell is untouched
+    r = await post_import(empty_client, (DATA / "620800.json").read_bytes(), admin_token, coord_system="gcj02",
+                          on_existing="skip")
+    assert (r.json()["created"], len(r.json()["skipped"])) == (0, 7)
+    assert (await post_import(empty_client, b"[]", admin_token, on_existing="merge")).status_code == 422
