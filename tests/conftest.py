@@ -110,12 +110,17 @@ async def engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
-async def db(engine: AsyncEngine) -> AsyncIterator[Database]:
+async def _rolled_back(engine: AsyncEngine) -> AsyncIterator[Database]:
     async with engine.connect() as conn:
         outer = await conn.begin()
         yield Database(engine, bind=conn)
         await outer.rollback()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[Database]:
+    async for database in _rolled_back(engine):
+        yield database
 
 
 @pytest.fixture
@@ -185,10 +190,8 @@ async def empty_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine
 
 @pytest.fixture
 async def empty_db(empty_engine: AsyncEngine) -> AsyncIterator[Database]:
-    async with empty_engine.connect() as conn:
-        outer = await conn.begin()
-        yield Database(empty_engine, bind=conn)
-        await outer.rollback()
+    async for database in _rolled_back(empty_engine):
+        yield database
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.categories.models import Category, CategoryMajor, Family, Priority, TimeUnit
 from app.categories.schemas import CategoryCreate, CategoryOut, CategoryUpdate, LoadResult, MajorOut
-from app.core.errors import AppError, Conflict, NotFound, ValidationProblem
+from app.core.errors import Conflict, NotFound, ValidationProblem
 from app.core.i18n import Lang
 
 DEFAULT_CATALOGUE = Path(__file__).parent / "data" / "categories.json"
 
 
-class UnknownCategory(AppError):
-    status, code, title = 422, "unknown_category", "No such category"
+class UnknownCategory(ValidationProblem):
+    code, title = "unknown_category", "No such category"
 
 
 class CatalogueInvalid(ValueError):
@@ -88,8 +88,7 @@ async def get_category(session: AsyncSession, code: str) -> Category:
     """The category with ``code``; 422 ``unknown_category`` when there is none (a client's input)."""
     category = await session.get(Category, code) if len(code) == 5 and code.isdigit() else None
     if category is None:
-        raise UnknownCategory(f"No category with code {code!r}", errors=[{"loc": ["category"], "msg": "unknown code",
-                                                                         "type": "not_found"}])
+        raise UnknownCategory([{"loc": ["category"], "msg": f"no category with code {code!r}", "type": "not_found"}])
     return category
 
 
