@@ -53,8 +53,14 @@ def _reject_constant(name: str) -> float:
 
 
 def loads_strict(raw: bytes | str) -> Any:
-    """``json.loads`` that refuses NaN/Infinity (not JSON, though Python accepts them)."""
-    return json.loads(raw, parse_constant=_reject_constant)
+    """``json.loads`` that refuses NaN/Infinity (not JSON, though Python accepts them).
+
+    Raises ValueError for anything that is not JSON, including nesting too deep for the parser.
+    """
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
 
 
 def _err(index: int | None, field: str, msg: str, type_: str) -> dict[str, Any]:
