@@ -15,7 +15,7 @@ from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
-from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
+from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers, problem_response
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
 from app.routing.router import router as routing_router
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
+    app.add_middleware(RefuseNulInQuery)
     for router in (auth_router, grids_router, units_router, categories_router, routing_router):
         app.include_router(router)
 

@@ -9,8 +9,17 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.models import Role
-from app.auth.permissions import AdminOnly, AnyUser, Anyone
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, Token, UserCreate, UserList, UserOut, UserUpdate
+from app.auth.permissions import AdminOnly, Anyone, AnyUser
+from app.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    Token,
+    UserCreate,
+    UserList,
+    UserOut,
+    UserUpdate,
+)
 from app.core.deps import MAX_DB_ID, IdPath, PageDep, SessionDep, SettingsDep
 from app.core.security import create_access_token
 

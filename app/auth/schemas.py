@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.models import Role
 from app.core.deps import DbId
+from app.core.schemas import Input
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-@]{3,64}$"
 
@@ -47,8 +48,8 @@ class UserOut(BaseModel):
     created_at: dt.datetime
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+class UserCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"example": {
         "username": "worker2", "password": "a long passphrase", "role": "worker", "display_name": "李网格",
         "grid_ids": [12, 13]}})
 
@@ -60,9 +61,7 @@ class UserCreate(BaseModel):
     grid_ids: list[DbId] = Field(default_factory=list, max_length=10_000, description="workers: the cells they patrol")
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(Input):
     password: str | None = Field(default=None, min_length=8, max_length=256)
     role: Role | None = None
     display_name: str | None = Field(default=None, max_length=128)
@@ -71,9 +70,7 @@ class UserUpdate(BaseModel):
     active: bool | None = None
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(Input):
     name: str = Field(min_length=1, max_length=128)
 
 

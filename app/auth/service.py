@@ -28,7 +28,9 @@ class UsernameTaken(Conflict):
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     """The active user with these credentials; raises :class:`InvalidCredentials` otherwise."""
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    user = None
+    if 0 < len(username) <= 64 and "\x00" not in username:  # never send what cannot be a username to the DB
+        user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if not verify_password(password, user.password_hash if user else None) or user is None or not user.active:
         raise InvalidCredentials()
     return user

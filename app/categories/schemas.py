@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.categories.models import Family, Priority, TimeUnit
+from app.core.schemas import Input
 
 CODE5 = r"^\d{5}$"
 
@@ -45,9 +46,7 @@ class CategoryList(BaseModel):
     items: list[CategoryOut]
 
 
-class CategoryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryCreate(Input):
     code: str = Field(pattern=CODE5, description="5 digits: 2-digit major class + 3-digit minor class")
     name_zh: str = Field(min_length=1, max_length=64)
     name_en: str = Field(min_length=1, max_length=128)
@@ -61,9 +60,7 @@ class CategoryCreate(BaseModel):
     keywords_en: list[str] = Field(default_factory=list, max_length=20)
 
 
-class CategoryUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryUpdate(Input):
     name_zh: str | None = Field(default=None, min_length=1, max_length=64)
     name_en: str | None = Field(default=None, min_length=1, max_length=128)
     time_limit: int | None = Field(default=None, ge=1, le=10_000)

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger("grid_inspector.errors")
 
@@ -124,6 +126,19 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 is "data exception": a value the database cannot take (an invalid byte,
+        # a number out of range). Input checks should catch these first; this is the safety net.
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        if sqlstate.startswith("22"):
+            log.warning("data exception %s on %s %s", sqlstate, request.method, request.url.path)
+            return problem_response(422, "invalid_value", "A value in the request cannot be stored",
+                                    "A text or number in the request is not acceptable (e.g. a NUL character).")
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal_error", "Internal server error",
+                                "The error was logged; the request changed nothing.")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -135,3 +150,18 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": title, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for code, title in {401: "Not authenticated", 403: "Forbidden", 404: "Not found", 422: "Validation error"}.items()
 }
+
+
+class RefuseNulInQuery:
+    """ASGI middleware: a query string carrying NUL (``%00``) gets a 422 before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"%00" in scope.get("query_string", b"").lower():
+            response = problem_response(422, "validation_error", "The request is not valid",
+                                        "The query string contains a NUL character (%00).")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

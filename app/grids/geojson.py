@@ -172,7 +172,7 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repai
             continue
         seen[code] = index
         name = props.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 128:
+        if not isinstance(name, str) or not name.strip() or len(name) > 128 or "\x00" in name:
             errors.append(_err(index, "properties.name", "a name of 1-128 characters is required", "name_invalid"))
             continue
         level_raw = props.get("level")
@@ -192,7 +192,10 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repai
                 level = int(level_raw.strip())
             else:
                 kind = level_raw.strip()[:32]
-        kind = props.get("kind") if isinstance(props.get("kind"), str) else kind
+        if isinstance(props.get("kind"), str):
+            kind = props["kind"].strip()[:32]
+        if kind is not None:
+            kind = kind.replace("\x00", "") or None
         parent_code = _code(props.get("parent_code"))
         if "parent_code" in props and props["parent_code"] is not None and parent_code is None:
             errors.append(_err(index, "properties.parent_code", "must be a code", "parent_invalid"))

@@ -12,8 +12,19 @@ from app.geo.coords import CoordSystem, to_wgs84
 from app.grids import service
 from app.grids.geojson import loads_strict
 from app.grids.permissions import GridEditor, GridReader
-from app.grids.schemas import (CellCreate, CellList, CellOut, CellRef, CellUpdate, CoordSystemQuery, ImportResult,
-                               LatQuery, LocateOut, LonQuery, PointOut)
+from app.grids.schemas import (
+    CellCreate,
+    CellList,
+    CellOut,
+    CellRef,
+    CellUpdate,
+    CoordSystemQuery,
+    ImportResult,
+    LatQuery,
+    LocateOut,
+    LonQuery,
+    PointOut,
+)
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 

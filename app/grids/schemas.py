@@ -9,6 +9,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.deps import DbId
+from app.core.schemas import Input
 from app.geo.coords import CoordSystem
 
 LatQuery = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude, decimal degrees")]
@@ -48,9 +49,7 @@ class CellList(BaseModel):
     next_cursor: str | None
 
 
-class CellCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CellCreate(Input):
     code: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")
     name: str = Field(min_length=1, max_length=128)
     level: int | None = Field(default=None, ge=1, le=32, description="defaults to one below the parent")
@@ -60,9 +59,7 @@ class CellCreate(BaseModel):
     coord_system: CoordSystem = CoordSystem.wgs84
 
 
-class CellUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CellUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=128)
     kind: str | None = Field(default=None, max_length=32)
     geometry: dict[str, Any] | None = None

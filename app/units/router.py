@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query, Response
 from app.core.deps import MAX_DB_ID, IdPath, Page, PageDep, SessionDep
 from app.units import service
 from app.units.permissions import AssignmentReader, UnitEditor, UnitReader
-from app.units.schemas import AssignmentCreate, AssignmentList, AssignmentOut, UnitCreate, UnitList, UnitOut, UnitUpdate
+from app.units.schemas import (
+    AssignmentCreate,
+    AssignmentList,
+    AssignmentOut,
+    UnitCreate,
+    UnitList,
+    UnitOut,
+    UnitUpdate,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["units"])
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]

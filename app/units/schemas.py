@@ -7,11 +7,12 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.deps import DbId
+from app.core.schemas import Input
 from app.units.models import UnitKind
 
 
-class UnitCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+class UnitCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"example": {
         "name": "崆峒区城市管理综合执法局", "kind": "bureau", "contact": "值班室", "phone": "0933-0000000"}})
 
     name: str = Field(min_length=1, max_length=128)
@@ -21,9 +22,7 @@ class UnitCreate(BaseModel):
     webhook_url: str | None = Field(default=None, max_length=1024, pattern=r"^https?://")
 
 
-class UnitUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UnitUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=128)
     kind: UnitKind | None = None
     contact: str | None = Field(default=None, max_length=255)
@@ -49,8 +48,8 @@ class UnitList(BaseModel):
     next_cursor: str | None
 
 
-class AssignmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+class AssignmentCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"example": {
         "unit_id": 5, "grid_id": 1, "category_code": "09009"}})
 
     unit_id: DbId
