@@ -18,7 +18,11 @@ from app.core.db import Database, create_engine
 from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers, problem_response
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
+from app.photos.router import router as photos_router
+from app.photos.service import PhotoWorkshop
+from app.reports.router import router as reports_router
 from app.routing.router import router as routing_router
+from app.workflow.calendar import WorkCalendar
 from app.units.router import router as units_router
 
 PROBLEM_SCHEMA = {
@@ -47,6 +51,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                   pool_size=settings.database.database_pool_size)
             app.state.db = Database(owned)
         yield
+        await app.state.workshop.drain()
+        app.state.workshop.close()
         if owned is not None:
             await owned.dispose()
 
@@ -55,11 +61,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                               "routing and the case loop. Errors are RFC 9457 problem+json with a stable `code`.")
     app.state.settings = settings
     app.state.grid_index = GridIndexCache()
+    app.state.workshop = PhotoWorkshop(settings)
+    app.state.calendar = WorkCalendar(tz=settings.workflow_tz)
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
-    for router in (auth_router, grids_router, units_router, categories_router, routing_router):
+    for router in (auth_router, grids_router, units_router, categories_router, routing_router, reports_router,
+                   photos_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")

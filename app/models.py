@@ -4,7 +4,9 @@ from app.auth.models import ApiKey, User, WorkerGrid
 from app.categories.models import Category, CategoryMajor
 from app.core.db import Base
 from app.grids.models import GridCell, GridRevision
+from app.photos.models import Photo
+from app.reports.models import Alert, Case, CaseEvent, IdempotencyRecord
 from app.units.models import Assignment, Unit
 
-__all__ = ["ApiKey", "Assignment", "Base", "Category", "CategoryMajor", "GridCell", "GridRevision", "Unit",
-           "User", "WorkerGrid"]
+__all__ = ["Alert", "ApiKey", "Assignment", "Base", "Case", "CaseEvent", "Category", "CategoryMajor", "GridCell",
+           "GridRevision", "IdempotencyRecord", "Photo", "Unit", "User", "WorkerGrid"]

@@ -20,11 +20,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import bootstrap
-from app.core.config import AuthSettings, DatabaseSettings, Settings
+from app.core.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
 from app.core.db import Database, create_engine
 from app.main import create_app
 
 DATA = Path(__file__).parent / "data"
+PHOTOS = DATA / "photos"
 DEMO_DATA = Path(__file__).parent.parent / "app" / "demo" / "data"
 PASSWORD = "correct horse battery"
 
@@ -124,9 +125,10 @@ async def db(engine: AsyncEngine) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def settings(test_database: TestDatabase) -> Settings:
+def settings(test_database: TestDatabase, tmp_path: Path) -> Settings:
     return Settings(env="test", database=DatabaseSettings(database_url=test_database.url),
-                    auth=AuthSettings(secret_key="test-secret-key-of-sufficient-length-0123456789"))
+                    auth=AuthSettings(secret_key="test-secret-key-of-sufficient-length-0123456789"),
+                    storage=StorageSettings(storage_dir=str(tmp_path / "storage")))
 
 
 @pytest.fixture

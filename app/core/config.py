@@ -6,7 +6,9 @@ uses; :func:`get_settings` assembles them once per process (tests build their ow
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+from zoneinfo import ZoneInfo
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -45,7 +47,37 @@ class AuthSettings(BaseSettings):
 class StorageSettings(BaseSettings):
     model_config = _config()
 
+    storage_backend: Literal["local", "s3"] = "local"
     storage_dir: str = "./grid_storage"
+    s3_bucket: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = ""
+
+
+class PhotoSettings(BaseSettings):
+    model_config = _config()
+
+    max_photo_bytes: int = Field(default=15 * 1024 * 1024, description="per photo, enforced while streaming")
+    max_photos_per_report: int = 9
+    max_photo_pixels: int = Field(default=60_000_000, description="larger images are refused as decompression bombs")
+    max_report_json_bytes: int = 256 * 1024
+    max_request_parts: int = 32
+    photo_workers: int = Field(default=2, ge=1, description="threads for image work, off the event loop")
+    photo_far_m: float = Field(default=200.0, description="flag a photo whose EXIF position is farther, metres")
+    photo_old_hours: float = Field(default=24.0, description="flag a photo taken longer before the report, hours")
+
+    @property
+    def max_request_bytes(self) -> int:
+        return self.max_photo_bytes * self.max_photos_per_report + self.max_report_json_bytes + 1024 * 1024
+
+
+class ReportSettings(BaseSettings):
+    model_config = _config()
+
+    duplicate_radius_m: float = 50.0
+    duplicate_days: int = 7
+    clock_skew_future_s: int = 300
 
 
 class GridSettings(BaseSettings):
@@ -74,8 +106,15 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    photos: PhotoSettings = Field(default_factory=PhotoSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     grids: GridSettings = Field(default_factory=GridSettings)
     workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
+
+    @property
+    def workflow_tz(self) -> dt.tzinfo:
+        """The city's time zone (naive EXIF times and working hours are read in it)."""
+        return ZoneInfo(self.workflow.timezone)
 
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:

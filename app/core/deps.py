@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,22 +18,55 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import AppError
 
+log = logging.getLogger("grid_inspector.requests")
+
+
+class Hooks:
+    """Side effects tied to the request's transaction (STYLE.md: released after the commit).
+
+    ``after_commit`` callables run once the commit succeeded (e.g. making a photo's display copy);
+    ``on_rollback`` ones run when it did not (e.g. sweeping files written for rows that were never
+    kept). Both are async callables without arguments; their failures are logged, never raised.
+    """
+
+    def __init__(self) -> None:
+        self.after_commit: list[Callable[[], Awaitable[None]]] = []
+        self.on_rollback: list[Callable[[], Awaitable[None]]] = []
+
+    @staticmethod
+    async def run(callbacks: list[Callable[[], Awaitable[None]]]) -> None:
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:  # noqa: BLE001 - a side effect must not turn a kept request into an error
+                log.exception("transaction hook failed")
+
+
+def hooks(request: Request) -> Hooks:
+    if not hasattr(request.state, "tx_hooks"):
+        request.state.tx_hooks = Hooks()
+    return request.state.tx_hooks
+
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     # The request owns the transaction: services only flush; one commit here, after the
     # endpoint returned and before the response is sent (scope="function"), so a failed commit
     # is the client's error response, never a success that was not kept.
     db: Database = request.app.state.db
+    tx = hooks(request)
     async with db.sessionmaker() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
+            await Hooks.run(tx.on_rollback)
             raise
+    await Hooks.run(tx.after_commit)
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+HooksDep = Annotated[Hooks, Depends(hooks)]
 
 
 def _settings(request: Request) -> Settings:

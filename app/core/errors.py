@@ -30,11 +30,14 @@ class AppError(Exception):
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None, code: str | None = None,
+                 **extra: Any) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.headers = headers or {}
         self.extra = extra
+        if code:  # a more specific stable code for this instance (e.g. forbidden -> stage_not_allowed)
+            self.code = code
 
 
 class NotFound(AppError):
@@ -61,9 +64,10 @@ class ValidationProblem(AppError):
 
     status, code, title = 422, "validation_error", "The request is not valid"
 
-    def __init__(self, errors: list[dict[str, Any]], detail: str | None = None, **extra: Any) -> None:
+    def __init__(self, errors: list[dict[str, Any]], detail: str | None = None, code: str | None = None,
+                 **extra: Any) -> None:
         errors = [{**e, "field": ".".join(str(p) for p in e.get("loc", []))} for e in errors]
-        super().__init__(detail or "; ".join(f"{e['field']}: {e['msg']}" for e in errors))
+        super().__init__(detail or "; ".join(f"{e['field']}: {e['msg']}" for e in errors), code=code)
         self.extra = {"errors": errors, **extra}
 
 

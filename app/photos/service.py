@@ -1,0 +1,220 @@
+"""Photos through the request: check and store them, flag weak evidence, serve EXIF-free copies."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.deps import Hooks
+from app.core.errors import AppError
+from app.geo.coords import distance_m
+from app.photos import pipeline
+from app.photos.models import Photo
+from app.photos.multipart import Part
+from app.photos.storage import LocalStorage, S3Storage, Storage, key_for
+
+log = logging.getLogger("grid_inspector.photos")
+
+
+class PhotoRefused(AppError):
+    """A photo part the pipeline refused; status and code come from the pipeline's error."""
+
+    def __init__(self, index: int, error: pipeline.PhotoError) -> None:
+        super().__init__(f"photo {index + 1}: {error.detail}",
+                         errors=[{"loc": ["photos", index], "field": f"photos.{index}", "msg": error.detail,
+                                  "type": error.code}])
+        self.status, self.code = error.status, error.code
+        self.title = {"unsupported_image_format": "Unsupported image format", "image_too_large": "Image too large",
+                      "empty_image": "Empty photo"}.get(error.code, "Corrupt image")
+
+
+@dataclass
+class Ingested:
+    """A checked photo, ready to be stored and attached."""
+
+    index: int
+    raw: bytes
+    filename: str | None
+    processed: pipeline.Processed
+
+    @property
+    def facts(self) -> pipeline.PhotoFacts:
+        return self.processed.facts
+
+
+class PhotoWorkshop:
+    """The bounded thread pool and the storage shared by a process's photo endpoints."""
+
+    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+        self.settings = settings
+        self.pool = ThreadPoolExecutor(max_workers=settings.photos.photo_workers, thread_name_prefix="photo")
+        self.storage = storage or make_storage(settings)
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: fn(*args, **kwargs))
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for background work (shutdown, tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    async def ingest(self, parts: Sequence[Part]) -> list[Ingested]:
+        """Check every photo part (format by bytes, integrity, limits) and read its EXIF; 4xx on the first bad one."""
+        tz = self.settings.workflow_tz
+        out = []
+        for index, part in enumerate(parts):
+            try:
+                processed = await self.run(pipeline.process, bytes(part.data),
+                                           max_pixels=self.settings.photos.max_photo_pixels, local_tz=tz)
+            except pipeline.PhotoError as exc:
+                raise PhotoRefused(index, exc) from exc
+            out.append(Ingested(index=index, raw=bytes(part.data), filename=part.filename, processed=processed))
+        return out
+
+    async def store(self, photos: Sequence[Ingested], hooks: Hooks, db: Database) -> None:
+        """Write originals and thumbnails before the commit; sweep them if the commit fails."""
+        written: list[str] = []
+        for photo in photos:
+            for variant, data in (("originals", photo.raw), ("thumbnails", photo.processed.thumbnail)):
+                key = key_for(variant, photo.facts.sha256)
+                await self.run(self.storage.put, key, data)
+                written.append(photo.facts.sha256)
+        shas = sorted(set(written))
+
+        async def sweep() -> None:
+            await self.sweep_unreferenced(db, shas)
+
+        async def make_display_copies() -> None:
+            for sha in shas:
+                self.spawn(self.ensure_display(sha))
+
+        hooks.on_rollback.append(sweep)
+        hooks.after_commit.append(make_display_copies)
+
+    async def sweep_unreferenced(self, db: Database, shas: Sequence[str]) -> list[str]:
+        """Delete the files of photos that no row references (content-addressed: others may share them)."""
+        if not shas:
+            return []
+        async with db.sessionmaker() as session:
+            kept = set((await session.execute(select(Photo.sha256).where(Photo.sha256.in_(list(shas))))).scalars())
+        swept = [sha for sha in shas if sha not in kept]
+        for sha in swept:
+            for variant in ("originals", "thumbnails", "display"):
+                await self.run(self.storage.delete, key_for(variant, sha))
+        return swept
+
+    async def ensure_display(self, sha256: str) -> bytes | None:
+        """The display copy, made from the original if it is missing (a crash never loses it)."""
+        key = key_for("display", sha256)
+        data = await self.run(self.storage.get, key)
+        if data is not None:
+            return data
+        original = await self.run(self.storage.get, key_for("originals", sha256))
+        if original is None:
+            return None
+        try:
+            data = await self.run(pipeline.display_copy, original, max_pixels=self.settings.photos.max_photo_pixels)
+        except pipeline.PhotoError:
+            log.exception("display copy failed for %s", sha256)
+            return None
+        await self.run(self.storage.put, key, data)
+        return data
+
+    async def thumbnail(self, sha256: str) -> bytes | None:
+        key = key_for("thumbnails", sha256)
+        data = await self.run(self.storage.get, key)
+        if data is not None:
+            return data
+        original = await self.run(self.storage.get, key_for("originals", sha256))
+        if original is None:
+            return None
+        processed = await self.run(pipeline.process, original, max_pixels=self.settings.photos.max_photo_pixels,
+                                   local_tz=self.settings.workflow_tz)
+        await self.run(self.storage.put, key, processed.thumbnail)
+        return processed.thumbnail
+
+    async def original_without_metadata(self, sha256: str) -> tuple[bytes, str] | None:
+        original = await self.run(self.storage.get, key_for("originals", sha256))
+        if original is None:
+            return None
+        return await self.run(pipeline.stripped_original, original, max_pixels=self.settings.photos.max_photo_pixels)
+
+
+def make_storage(settings: Settings) -> Storage:
+    s = settings.storage
+    if s.storage_backend == "s3":
+        return S3Storage(s.s3_bucket, endpoint_url=s.s3_endpoint_url, region=s.s3_region, prefix=s.s3_prefix)
+    return LocalStorage(s.storage_dir)
+
+
+async def attach(session: AsyncSession, *, case_id: int, photos: Sequence[Ingested], stage: str,
+                 uploader_id: int | None, event_id: int | None, point: tuple[float, float], reported_at: dt.datetime,
+                 settings: Settings) -> list[Photo]:
+    """Photo rows for a case with the evidence checks of DOMAIN.md as flags.
+
+    ``point`` is the case's (lat, lon) WGS-84. Flags: ``far_from_report`` (EXIF position more than
+    ``photo_far_m`` metres away), ``taken_before_report`` (EXIF time more than ``photo_old_hours``
+    before ``reported_at``), ``reused_photo`` (the same bytes on another case), ``no_exif_gps``,
+    ``exif_unreadable``.
+    """
+    shas = [p.facts.sha256 for p in photos]
+    reused = set((await session.execute(
+        select(Photo.sha256).where(Photo.sha256.in_(shas), Photo.case_id != case_id).group_by(Photo.sha256)
+    )).scalars()) if shas else set()
+    rows = []
+    for photo in photos:
+        f = photo.facts
+        flags: list[str] = []
+        distance = None
+        if f.gps_lat is not None and f.gps_lon is not None:
+            distance = round(float(distance_m(point[1], point[0], f.gps_lon, f.gps_lat)), 1)
+            if distance > settings.photos.photo_far_m:
+                flags.append("far_from_report")
+        else:
+            flags.append("no_exif_gps")
+        if f.taken_at is not None and reported_at - f.taken_at > dt.timedelta(hours=settings.photos.photo_old_hours):
+            flags.append("taken_before_report")
+        if f.sha256 in reused:
+            flags.append("reused_photo")
+        if f.exif_problems:
+            flags.append("exif_unreadable")
+        row = Photo(case_id=case_id, event_id=event_id, stage=stage, sha256=f.sha256, format=f.format,
+                    size_bytes=f.size_bytes, width=f.width, height=f.height, taken_at=f.taken_at, gps_lat=f.gps_lat,
+                    gps_lon=f.gps_lon, make=f.make, model=f.model, original_filename=photo.filename,
+                    uploaded_by_id=uploader_id, flags=flags, distance_m=distance)
+        session.add(row)
+        rows.append(row)
+    await session.flush()
+    return rows
+
+
+async def photos_of(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[Photo]]:
+    out: dict[int, list[Photo]] = {cid: [] for cid in case_ids}
+    if case_ids:
+        rows = await session.execute(select(Photo).where(Photo.case_id.in_(list(case_ids))).order_by(Photo.id))
+        for photo in rows.scalars():
+            out[photo.case_id].append(photo)
+    return out
+
+
+async def count_photos(session: AsyncSession, case_id: int) -> int:
+    return (await session.execute(select(func.count()).select_from(Photo).where(Photo.case_id == case_id))).scalar_one()

@@ -1,0 +1,133 @@
+"""Where photo bytes live, behind one small interface: a local directory (default) or S3.
+
+Keys are ours, never a client's file name: ``originals/ab/abcdef...`` (content-addressed by the
+sha256 of the bytes) and ``thumbnails/...``/``display/...`` for the derivatives. Writes are atomic
+(a temporary file renamed into place), so a crash never leaves half a photo under a real key.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+VARIANTS = ("originals", "thumbnails", "display")
+
+
+def key_for(variant: str, sha256: str) -> str:
+    """The storage key of ``variant`` of the photo whose original has this sha256 (hex)."""
+    if variant not in VARIANTS or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("bad storage key parts")
+    return f"{variant}/{sha256[:2]}/{sha256}"
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes | None: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def keys(self, prefix: str) -> list[str]: ...
+    def writable(self) -> bool: ...
+
+
+class LocalStorage:
+    """A directory tree; blocking calls (run them in a worker thread)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise ValueError("key escapes the storage root")
+        return path
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path.exists() and path.stat().st_size == len(data):
+            return  # content-addressed: the same key holds the same bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def keys(self, prefix: str) -> list[str]:
+        base = self._path(prefix) if prefix else self.root
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file()
+                      and not p.name.startswith(".tmp-"))
+
+    def writable(self) -> bool:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".tmp-probe-"):
+                return True
+        except OSError:
+            return False
+
+
+class S3Storage:
+    """An S3-compatible bucket (AWS, MinIO, OSS...) through boto3 (``pip install boto3``)."""
+
+    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None,
+                 prefix: str = "") -> None:
+        import boto3  # an optional dependency: only deployments that use S3 install it
+
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # S3 writes are atomic
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except Exception:  # noqa: BLE001 - botocore's 404 is a ClientError
+            return False
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def keys(self, prefix: str) -> list[str]:
+        out: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            out.extend(obj["Key"][len(self.prefix) + 1 if self.prefix else 0:] for obj in page.get("Contents", []))
+        return out
+
+    def writable(self) -> bool:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return True
+        except Exception:  # noqa: BLE001
+            return False

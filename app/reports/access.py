@@ -1,0 +1,47 @@
+"""Who sees which case (DOMAIN.md "Who sees what"), as one SQL condition per caller.
+
+A grid worker sees the cases of the cells they patrol (and below) and the cases they filed; unit
+staff see the cases their unit holds or has held; dispatchers, supervisors and admins see all; a
+third-party server's API key sees the cases it filed. A case the caller may not see does not exist
+for them: 404, never 403, for the case, its photos and its history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role, WorkerGrid
+from app.auth.permissions import Principal
+from app.core.errors import NotFound
+from app.grids.models import GridCell
+from app.reports.models import Case, CaseEvent
+
+
+async def visible(session: AsyncSession, principal: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`Case` true for exactly the cases ``principal`` may see."""
+    if principal.api_key is not None:
+        return Case.api_key_id == principal.api_key.id
+    user = principal.user
+    assert user is not None
+    role = Role(user.role)
+    if role in (Role.dispatcher, Role.supervisor, Role.admin):
+        return true()
+    if role is Role.unit_staff:
+        if user.unit_id is None:
+            return false()
+        held = exists().where(CaseEvent.case_id == Case.id, CaseEvent.unit_id == user.unit_id)
+        return or_(Case.unit_id == user.unit_id, held)
+    paths = list((await session.execute(
+        select(GridCell.path).join(WorkerGrid, WorkerGrid.grid_id == GridCell.id)
+        .where(WorkerGrid.user_id == user.id))).scalars())
+    return or_(Case.reporter_id == user.id, *[Case.grid_path.startswith(p, autoescape=True) for p in paths])
+
+
+async def get_visible_case(session: AsyncSession, principal: Principal, case_id: int) -> Case:
+    """The case if ``principal`` may see it; 404 ``not_found`` otherwise (whether or not it exists)."""
+    case = (await session.execute(select(Case).where(Case.id == case_id, await visible(session, principal))
+                                  )).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"No case with id {case_id}")
+    return case

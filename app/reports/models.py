@@ -1,0 +1,134 @@
+"""Cases (a report becomes a case), their append-only history, veto alerts, and retry records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Double, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, UTCDateTime, utcnow
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT for a city's years of cases.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Status(str, enum.Enum):
+    """States of the closed loop (DOMAIN.md)."""
+
+    reported = "reported"  # 已上报
+    registered = "registered"  # 已立案
+    dispatched = "dispatched"  # 已派遣
+    in_progress = "in_progress"  # 处置中
+    resolved = "resolved"  # 处置完毕, awaiting the on-site check
+    closed = "closed"  # 已结案
+    rejected = "rejected"  # 不予立案/作废
+    on_hold = "on_hold"  # 挂账
+
+
+STATUS_LABELS_ZH = {
+    Status.reported: "已上报", Status.registered: "已立案", Status.dispatched: "已派遣", Status.in_progress: "处置中",
+    Status.resolved: "处置完毕", Status.closed: "已结案", Status.rejected: "不予立案", Status.on_hold: "挂账",
+}
+OPEN_STATUSES = tuple(s for s in Status if s not in (Status.closed, Status.rejected))
+_STATUS_VALUES = ", ".join(f"'{s.value}'" for s in Status)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUS_VALUES})", name="status_known"),
+        CheckConstraint("location_source IN ('client', 'exif')", name="location_source_known"),
+        CheckConstraint("coord_system IN ('wgs84', 'gcj02', 'bd09')", name="coord_system_known"),
+        UniqueConstraint("reporter_id", "client_id", name="uq_cases_reporter_id_client_id"),
+        Index("ix_cases_category_created", "category_code", "created_at"),
+        Index("ix_cases_lat_lon", "lat", "lon"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(24), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16), default="app")
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code", ondelete="RESTRICT"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str | None] = mapped_column(String(255))
+    lat: Mapped[float] = mapped_column(Double)  # WGS-84
+    lon: Mapped[float] = mapped_column(Double)
+    reported_lat: Mapped[float] = mapped_column(Double)  # as the client sent it, in coord_system
+    reported_lon: Mapped[float] = mapped_column(Double)
+    coord_system: Mapped[str] = mapped_column(String(8), default="wgs84")
+    location_source: Mapped[str] = mapped_column(String(8), default="client")
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"), index=True)
+    grid_path: Mapped[str] = mapped_column(String(512))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    routing_rule: Mapped[str] = mapped_column(String(16))
+    routing_assignment_id: Mapped[int | None] = mapped_column(Integer)  # no FK: assignments may be deleted later
+    routing_cell_code: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(8))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="RESTRICT"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    observed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    self_handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    time_limit: Mapped[int] = mapped_column(Integer)  # the category's limit when the case was filed
+    time_unit: Mapped[str] = mapped_column(String(16))
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """One step of a case's history. Append-only: no code path updates or deletes these rows."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    actor_kind: Mapped[str] = mapped_column(String(16))  # user, system, api_key
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alert(Base):
+    """A supervisors' alert, e.g. a veto item (一票否决) reported: raised at once, before any dispatch."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a creating request with an ``Idempotency-Key``, replayed to retries."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("owner", "key", name="uq_idempotency_keys_owner_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))  # user:ID or api_key:ID: keys are per caller
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's meaning
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,168 @@
+"""HTTP routes of reports (cases): filing one with photos, reading it, adding evidence photos."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from app.auth.models import Role
+from app.core.db import utcnow
+from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep
+from app.core.errors import AppError, Forbidden, PayloadTooLarge, ValidationProblem
+from app.core.i18n import CONTENT_LANGUAGE, LangDep
+from app.photos.multipart import Limits, Part, json_part, read_multipart
+from app.photos.service import attach
+from app.reports.access import get_visible_case
+from app.reports.intake import IntakeContext, file_report, new_event
+from app.reports.permissions import CaseReader, PhotoAdder, Reporter
+from app.reports.present import cases_out
+from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              description="a retry with the same key gets the first answer")]
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "unsupported_media_type", "Send multipart/form-data or application/json"
+
+
+def _limits(settings: Any) -> Limits:
+    p = settings.photos
+    return Limits(file_bytes=p.max_photo_bytes, field_bytes=p.max_report_json_bytes, files=p.max_photos_per_report,
+                  parts=p.max_request_parts, total_bytes=p.max_request_bytes)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise PayloadTooLarge(f"the JSON body is limited to {limit:,} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the JSON body is limited to {limit:,} bytes")
+    return bytes(body)
+
+
+def parse_report(raw: bytes, part: str = "report") -> ReportIn:
+    """The report JSON; errors point at ``report.<field>`` (malformed JSON at ``report``)."""
+    try:
+        return ReportIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = [part, *[str(p) for p in err.get("loc", ())]]
+            kind = err.get("type", "")
+            errors.append({"loc": loc, "msg": str(err.get("msg")), "type": kind})
+        raise ValidationProblem(errors) from exc
+
+
+async def read_request(request: Request, settings: Any, json_name: str,
+                       file_fields: frozenset[str]) -> tuple[bytes | None, list[Part]]:
+    """The JSON (``json_name`` part or whole body) and the file parts of a JSON or multipart request."""
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        limits = _limits(settings)
+        if int(request.headers.get("content-length") or 0) > limits.total_bytes:
+            raise PayloadTooLarge(f"the request is limited to {limits.total_bytes:,} bytes")
+        parts = await read_multipart(content_type, request.stream(), limits, file_fields)
+        has_json = any(p.name == json_name for p in parts)
+        return (json_part(parts, json_name) if has_json else None), [p for p in parts if p.name in file_fields]
+    if media in ("application/json", "text/plain", ""):
+        return await _read_body(request, settings.photos.max_report_json_bytes), []
+    raise UnsupportedMediaType(f"'{media}' is not accepted here")
+
+
+def _context(request: Request, settings: Any, hooks: Any, lang: Any) -> IntakeContext:
+    state = request.app.state
+    return IntakeContext(settings=settings, grid_index=state.grid_index, workshop=state.workshop,
+                         calendar=state.calendar, db=state.db, hooks=hooks, lang=lang)
+
+
+def _etag(case_id: int, version: int) -> str:
+    return f'"case-{case_id}-v{version}"'
+
+
+@router.post("", status_code=201, response_model=CaseOut, summary="File a report (with photos)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": {"type": "object", "required": ["report"], "properties": {
+                     "report": {"type": "string", "description": "the report as JSON", "example": REPORT_EXAMPLE},
+                     "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                     "after_photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+                 "application/json": {"schema": {"$ref": "#/components/schemas/ReportIn"}}}}})
+async def create_report(request: Request, principal: Reporter, session: SessionDep, settings: SettingsDep,
+                        hooks: HooksDep, lang: LangDep, idempotency_key: IdempotencyKey = None) -> Response:
+    """A grid worker's report: ``multipart/form-data`` with a ``report`` JSON part and 0..N ``photos``
+    (JPEG, PNG, WebP, HEIC; judged by their bytes), or plain JSON without photos.
+
+    The report is placed (``lat``/``lon`` in ``coord_system``, else the first photo's EXIF GPS),
+    routed and answered with the case. ``Idempotency-Key`` and ``client_id`` make retries safe.
+    Errors: 413 ``photo_too_large``/``image_too_large``/``too_many_parts``, 415
+    ``unsupported_image_format``, 422 ``corrupt_image``, ``location_required``, ``outside_service_area``,
+    ``unknown_category``, 409 ``idempotency_key_reused``.
+    """
+    raw, files = await read_request(request, settings, "report", frozenset({"photos", "after_photos"}))
+    if raw is None:
+        raise ValidationProblem([{"loc": ["report"], "msg": "the 'report' part is required", "type": "missing"}])
+    data = parse_report(raw)
+    filed = await file_report(session, _context(request, settings, hooks, lang), principal, data,
+                              [p for p in files if p.name == "photos"], idempotency_key,
+                              source="api" if principal.api_key else "app",
+                              after_parts=[p for p in files if p.name == "after_photos"])
+    headers = {"Location": f"/api/v1/reports/{filed.case_id}", "Content-Language": CONTENT_LANGUAGE[lang],
+               "ETag": _etag(filed.case_id, filed.body.get("version", 1))}
+    if filed.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(filed.body, status_code=filed.status_code, headers=headers)
+
+
+@router.get("/{case_id}", response_model=CaseOut, summary="One case")
+async def get_report(case_id: IdPath, request: Request, response: Response, principal: CaseReader,
+                     session: SessionDep, lang: LangDep) -> CaseOut:
+    """The case with its cell, unit, routing, deadline, light and photos; 404 when the caller may not see it."""
+    case = await get_visible_case(session, principal, case_id)
+    response.headers["ETag"] = _etag(case.id, case.version)
+    return (await cases_out(session, [case], lang, request.app.state.calendar))[0]
+
+
+STAGES_BY_ROLE = {Role.worker: {"report", "check"}, Role.unit_staff: {"resolution"},
+                  Role.dispatcher: {"report", "resolution", "check"}, Role.supervisor: {"report", "check"},
+                  Role.admin: {"report", "resolution", "check"}}
+
+
+@router.post("/{case_id}/photos", response_model=CaseOut, status_code=201, summary="Add evidence photos")
+async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, session: SessionDep,
+                     settings: SettingsDep, hooks: HooksDep, lang: LangDep) -> CaseOut:
+    """``multipart/form-data`` with a ``stage`` part (``report``, ``resolution``, ``check``) and ``photos``.
+
+    Workers add ``report``/``check`` photos, the assigned unit's staff ``resolution`` photos. 404 when
+    the caller may not see the case; 403 ``stage_not_allowed``.
+    """
+    case = await get_visible_case(session, principal, case_id)
+    raw, files = await read_request(request, settings, "stage", frozenset({"photos"}))
+    stage = (raw or b"").decode("utf-8", "replace").strip()
+    if stage not in ("report", "resolution", "check"):
+        raise ValidationProblem([{"loc": ["stage"], "msg": "one of report, resolution, check", "type": "enum"}])
+    if not files:
+        raise ValidationProblem([{"loc": ["photos"], "msg": "at least one photo", "type": "missing"}])
+    assert principal.user is not None and principal.role is not None
+    if stage not in STAGES_BY_ROLE[principal.role] or (
+            principal.role is Role.unit_staff and case.unit_id != principal.user.unit_id):
+        raise Forbidden(f"A {principal.role.value} may not add '{stage}' photos to this case", code="stage_not_allowed")
+    workshop = request.app.state.workshop
+    photos = await workshop.ingest(files)
+    event = new_event(case, "add_photos", principal, case.status, case.status, data={"stage": stage,
+                                                                                  "count": len(photos)})
+    event.unit_id = principal.user.unit_id
+    session.add(event)
+    await session.flush()
+    await workshop.store(photos, hooks, request.app.state.db)
+    await attach(session, case_id=case.id, photos=photos, stage=stage, uploader_id=principal.user.id,
+                 event_id=event.id, point=(case.lat, case.lon), reported_at=utcnow(), settings=settings)
+    return (await cases_out(session, [case], lang, request.app.state.calendar))[0]
+
