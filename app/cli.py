@@ -35,7 +35,7 @@ def _settings() -> Settings:
 async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     engine = create_engine(settings.database.database_url)
     try:
-        async with Database(engine).sessionmaker() as session:
+        async with Database(engine).write_sessionmaker() as session:
             result = await work(session)
             await session.commit()
             return result

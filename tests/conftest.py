@@ -219,3 +219,30 @@ async def empty_client(settings: Settings, empty_db: Database) -> AsyncIterator[
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
         c.app = application  # type: ignore[attr-defined]
         yield c
+
+
+@pytest.fixture(scope="session")
+async def live_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+    """A third database, with the demo data, whose transactions really commit: for tests of concurrent
+    requests, which need separate connections that see each other's commits. Tests using it must not
+    depend on what other such tests left behind."""
+    from app.categories.service import load_catalogue
+    from app.demo.builder import build_demo
+
+    url = test_database.new_scratch()
+    _in_thread(bootstrap.upgrade, url)
+    engine = create_engine(url)
+    async with Database(engine).sessionmaker() as session:
+        await load_catalogue(session)
+        await build_demo(session)
+        await session.commit()
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def live_client(settings: Settings, live_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    application = create_app(settings=settings, database=Database(live_engine))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
+        c.app = application  # type: ignore[attr-defined]
+        yield c

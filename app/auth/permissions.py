@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.auth.models import ApiKey, Role, User
 from app.core.db import utcnow
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import api_key_matches, decode_access_token, parse_api_key_prefix
 
@@ -55,10 +55,10 @@ async def _principal(request: Request, session: SessionDep, settings: SettingsDe
         claims = decode_access_token(token, secret=settings.auth.secret_key, algorithm=settings.auth.jwt_algorithm)
         if claims is None:
             raise Unauthorized("The access token is invalid or expired")
-        try:
-            user_id = int(claims["sub"])
-        except (TypeError, ValueError):
-            raise Unauthorized("The access token is invalid or expired") from None
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() or not 0 < int(sub) <= MAX_DB_ID:
+            raise Unauthorized("The access token is invalid or expired")
+        user_id = int(sub)
         user = await session.get(User, user_id)
         if user is None or not user.active:
             raise Unauthorized("The account is unknown or disabled")

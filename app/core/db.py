@@ -85,7 +85,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads, then writes, cannot wait for another writer: SQLite
+        # fails it at once with "database is locked". Requests that may write begin IMMEDIATE (take
+        # the write lock first, waiting up to busy_timeout); reads stay deferred and concurrent.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
@@ -109,6 +113,9 @@ class Database:
             # becomes a savepoint release so the code under test still commits for real.
             extra["join_transaction_mode"] = "create_savepoint"
         self.sessionmaker = async_sessionmaker(target, expire_on_commit=False, **extra)
+        # Sessions for requests that may write: on SQLite they take the write lock when they begin.
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if target is engine else target
+        self.write_sessionmaker = async_sessionmaker(writer, expire_on_commit=False, **extra)
 
     @property
     def dialect(self) -> str:

@@ -54,7 +54,8 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     # is the client's error response, never a success that was not kept.
     db: Database = request.app.state.db
     tx = hooks(request)
-    async with db.sessionmaker() as session:
+    maker = db.sessionmaker if request.method in ("GET", "HEAD", "OPTIONS") else db.write_sessionmaker
+    async with maker() as session:
         try:
             yield session
             await session.commit()
@@ -114,7 +115,7 @@ def _page(limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: Annotated[str
     after = None
     if cursor:
         after = decode_cursor(cursor).get("after")
-        if not isinstance(after, int) or isinstance(after, bool):
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_DB_ID:
             raise InvalidCursor()
     return Page(limit=limit, after_id=after)
 

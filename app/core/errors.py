@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -135,6 +135,11 @@ def install_error_handlers(app: FastAPI) -> None:
         # SQLSTATE class 22 is "data exception": a value the database cannot take (an invalid byte,
         # a number out of range). Input checks should catch these first; this is the safety net.
         sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
+            # A uniqueness race lost to a concurrent request: the same answer a later request would get.
+            log.info("integrity conflict on %s %s", request.method, request.url.path)
+            return problem_response(409, "conflict", "Conflicts with a concurrent change",
+                                    "Another request changed the same thing at the same time; read it again.")
         if sqlstate.startswith("22"):
             log.warning("data exception %s on %s %s", sqlstate, request.method, request.url.path)
             return problem_response(422, "invalid_value", "A value in the request cannot be stored",

@@ -1,7 +1,8 @@
-"""Base of every request body: unknown fields refused, and no NUL characters anywhere.
+"""Base of every request body: unknown fields refused, and no text a database cannot store.
 
-PostgreSQL cannot store U+0000 in text; refusing it at the edge turns what would be a database
-error into a 422 that points at the field, on every database alike.
+PostgreSQL cannot store U+0000, and no database can store a lone surrogate (JSON allows the
+escape ``\ud800``); refusing them at the edge turns what would be a database error into a 422 that
+points at the field, on every database alike.
 """
 
 from __future__ import annotations
@@ -11,14 +12,26 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 
-def has_nul(value: Any) -> bool:
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text on every database, or None."""
+    if "\x00" in value:
+        return "must not contain NUL (U+0000) characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def has_nul(value: Any) -> str | None:
+    """The first text problem anywhere inside ``value`` (strings, lists, dicts), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return text_problem(value)
     if isinstance(value, (list, tuple)):
-        return any(has_nul(v) for v in value)
+        return next((p for v in value if (p := has_nul(v))), None)
     if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    return False
+        return next((p for k, v in value.items() if (p := has_nul(k) or has_nul(v))), None)
+    return None
 
 
 class Input(BaseModel):
@@ -27,6 +40,7 @@ class Input(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        if has_nul(value):
-            raise ValueError("must not contain NUL (U+0000) characters")
+        problem = has_nul(value)
+        if problem:
+            raise ValueError(problem)
         return value

@@ -132,7 +132,8 @@ async def build_demo(session: AsyncSession) -> tuple[DemoLogin, ...]:
         unit_ids[spec["name"]] = unit.id
         for grid_code, category in spec["assign"]:
             targets = east_cells if grid_code == "SHILIPU" else [grid_code]
-            session.add_all(Assignment(unit_id=unit.id, grid_id=ids[g], category_code=category) for g in targets)
+            session.add_all(Assignment(unit_id=unit.id, grid_id=ids[g], category_code=category, scope_code=category or "")
+                            for g in targets)
     await session.flush()
     # Each demo worker patrols one 街道, and so every unit cell below it.
     grids_of = {"worker1": "620802001", "worker2": "620802002"}

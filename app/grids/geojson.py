@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from app.core.schemas import text_problem
 from app.geo.coords import CoordSystem, to_wgs84_array
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")
@@ -172,8 +173,9 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repai
             continue
         seen[code] = index
         name = props.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 128 or "\x00" in name:
-            errors.append(_err(index, "properties.name", "a name of 1-128 characters is required", "name_invalid"))
+        if not isinstance(name, str) or not name.strip() or len(name) > 128 or text_problem(name):
+            errors.append(_err(index, "properties.name", "a name of 1-128 characters (valid Unicode, no NUL) is "
+                               "required", "name_invalid"))
             continue
         level_raw = props.get("level")
         level: int | None = None
@@ -188,14 +190,21 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repai
                 continue
             level = int(level_raw)
         elif isinstance(level_raw, str) and level_raw.strip():
-            if level_raw.strip().isdigit():
-                level = int(level_raw.strip())
-            else:
-                kind = level_raw.strip()[:32]
-        if isinstance(props.get("kind"), str):
+            word = level_raw.strip()
+            if re.fullmatch(r"[0-9]+", word):
+                if not 1 <= int(word[:3]) <= 32 or len(word) > 2:
+                    errors.append(_err(index, "properties.level", "level must be a whole number from 1 to 32",
+                                       "level_invalid"))
+                    continue
+                level = int(word)
+            elif text_problem(word) is None:
+                kind = word[:32]
+        elif level_raw is not None:
+            errors.append(_err(index, "properties.level", "level must be a whole number or a word", "level_invalid"))
+            continue
+        if isinstance(props.get("kind"), str) and text_problem(props["kind"]) is None:
             kind = props["kind"].strip()[:32]
-        if kind is not None:
-            kind = kind.replace("\x00", "") or None
+        kind = kind or None
         parent_code = _code(props.get("parent_code"))
         if "parent_code" in props and props["parent_code"] is not None and parent_code is None:
             errors.append(_err(index, "properties.parent_code", "must be a code", "parent_invalid"))

@@ -21,7 +21,8 @@ from app.grids.index import CellRef, CellRow, GridIndex, GridIndexCache, polygon
 from app.grids.models import GridCell, GridRevision
 from app.grids.schemas import CellCreate, CellOut, CellUpdate
 
-_CHUNK = 2000  # bound parameters per IN (...) stay far below SQLite's and asyncpg's limits
+_CHUNK = 2000
+MAX_PATH = 512  # grid_cells.path  # bound parameters per IN (...) stay far below SQLite's and asyncpg's limits
 
 
 class OutsideServiceArea(AppError):
@@ -163,6 +164,9 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
                                "level_invalid"))
         level_of[s.code] = max(level, parent_level + 1)
         path_of[s.code] = (path_of[parent] if parent else "/") + s.code + "/"
+        if len(path_of[s.code]) > MAX_PATH:
+            errors.append(_err(s, "properties.parent_code", f"the chain of codes above this cell is longer than "
+                               f"{MAX_PATH} characters", "tree_too_deep"))
     if errors:
         raise _refused(errors)
 

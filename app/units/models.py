@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -56,10 +56,14 @@ class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         CheckConstraint("category_code IS NULL OR length(category_code) IN (2, 5)", name="category_code_shape"),
+        CheckConstraint("scope_code = coalesce(category_code, '')", name="scope_code_mirrors_category"),
+        # NULLs are distinct in a UNIQUE constraint, so the general assignment is keyed by '' instead.
+        UniqueConstraint("unit_id", "grid_id", "scope_code", name="uq_assignments_unit_grid_scope"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id", ondelete="CASCADE"), index=True)
     category_code: Mapped[str | None] = mapped_column(String(5))
+    scope_code: Mapped[str] = mapped_column(String(5), default="")  # category_code, or '' when general
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

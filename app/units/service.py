@@ -98,9 +98,12 @@ async def create_assignment(session: AsyncSession, data: AssignmentCreate) -> As
                                         else Assignment.category_code == code)
     if (await session.execute(query)).first():
         raise AssignmentExists()
-    assignment = Assignment(unit_id=data.unit_id, grid_id=data.grid_id, category_code=code)
+    assignment = Assignment(unit_id=data.unit_id, grid_id=data.grid_id, category_code=code, scope_code=code or "")
     session.add(assignment)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent twin won the unique constraint
+        raise AssignmentExists() from exc
     return assignment
 
 

@@ -115,11 +115,16 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("grid_id", sa.Integer(), nullable=False),
         sa.Column("category_code", sa.String(length=5), nullable=True),
+        sa.Column("scope_code", sa.String(length=5), nullable=False),
         sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "category_code IS NULL OR length(category_code) IN (2, 5)",
             name=op.f("ck_assignments_category_code_shape"),
         ),
+        sa.CheckConstraint(
+            "scope_code = coalesce(category_code, '')", name=op.f("ck_assignments_scope_code_mirrors_category")
+        ),
+        sa.UniqueConstraint("unit_id", "grid_id", "scope_code", name="uq_assignments_unit_grid_scope"),
         sa.ForeignKeyConstraint(
             ["grid_id"], ["grid_cells.id"], name=op.f("fk_assignments_grid_id_grid_cells"), ondelete="CASCADE"
         ),
