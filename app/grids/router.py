@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -77,7 +78,7 @@ async def import_grids(request: Request, _: GridEditor, session: SessionDep, set
         if len(body) > limit:
             raise PayloadTooLarge(f"GeoJSON imports are limited to {limit} bytes")
     try:
-        doc = loads_strict(bytes(body))
+        doc = await asyncio.to_thread(loads_strict, bytes(body))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationProblem([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
     outcome = await service.import_features(session, doc, coord_system, settings.grids.max_import_features, repair,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from app.grids.geojson import FeatureSpec, ImportErrors, parse_features
 from app.grids.index import CellRef, CellRow, GridIndex, GridIndexCache, polygon_area_m2
 from app.grids.models import GridCell, GridRevision
 from app.grids.schemas import CellCreate, CellOut, CellUpdate
+from app.grids.topology import Shape, outside_parent, sibling_overlaps
 
 _CHUNK = 2000
 MAX_PATH = 512  # grid_cells.path  # bound parameters per IN (...) stay far below SQLite's and asyncpg's limits
@@ -106,7 +108,8 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
     ``parent_code``, parent cycles, a level not below its parent's.
     """
     try:
-        specs = parse_features(doc, coord_system, max_features, repair)
+        # CPU-bound (shapely, datum shifts): off the event loop, so a large import stalls no one.
+        specs = await asyncio.to_thread(parse_features, doc, coord_system, max_features, repair)
     except ImportErrors as exc:
         raise _refused(exc.errors) from exc
     by_code = {s.code: s for s in specs}
@@ -169,6 +172,9 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
                                f"{MAX_PATH} characters", "tree_too_deep"))
     if errors:
         raise _refused(errors)
+    errors = await _topology_errors(session, specs, parent_of, existing)
+    if errors:
+        raise _refused(errors)
 
     id_of = {c.code: c.id for c in existing.values()}
     created: list[str] = []
@@ -191,6 +197,42 @@ async def import_features(session: AsyncSession, doc: Any, coord_system: CoordSy
                          repaired=[{"index": s.index, "code": s.code, "repaired": s.repaired} for s in specs if s.repaired])
 
 
+async def _siblings(session: AsyncSession, parent_id: int | None, exclude: int | None = None) -> list[Shape]:
+    query = select(GridCell.id, GridCell.code, GridCell.geometry).where(
+        GridCell.parent_id.is_(None) if parent_id is None else GridCell.parent_id == parent_id)
+    rows = (await session.execute(query)).all()
+    return [Shape(code, shapely.from_wkb(wkb), False) for cid, code, wkb in rows if cid != exclude]
+
+
+async def _topology_errors(session: AsyncSession, specs: Sequence[FeatureSpec], parent_of: dict[str, str | None],
+                           existing: dict[str, GridCell]) -> list[dict[str, Any]]:
+    """Overlaps between siblings and children outside their parent (app.grids.topology), by feature."""
+    by_code = {s.code: s for s in specs}
+    groups: dict[str | None, list[FeatureSpec]] = {}
+    for s in specs:
+        groups.setdefault(parent_of[s.code], []).append(s)
+    errors: list[dict[str, Any]] = []
+    for parent, members in groups.items():
+        new = [Shape(m.code, m.geometry, True) for m in members]
+        old: list[Shape] = []
+        if parent is None or parent in existing:
+            old = await _siblings(session, existing[parent].id if parent else None)
+        parent_geom = None
+        if parent in existing:
+            parent_geom = shapely.from_wkb(existing[parent].geometry)
+        elif parent in by_code:
+            parent_geom = by_code[parent].geometry
+        overlaps, outside = await asyncio.to_thread(
+            lambda: (sibling_overlaps(old + new), outside_parent(parent_geom, new) if parent_geom is not None else []))
+        for code, other, share in overlaps:
+            errors.append(_err(by_code[code], "geometry", f"overlaps sibling cell {other!r} over {share:.1%} of the "
+                               "smaller cell's area", "cell_overlap"))
+        for code, share in outside:
+            errors.append(_err(by_code[code], "geometry", f"{share:.1%} of the cell lies outside its parent "
+                               f"{parent!r}", "outside_parent"))
+    return errors
+
+
 async def get_cell(session: AsyncSession, cell_id: int) -> GridCell:
     cell = await session.get(GridCell, cell_id)
     if cell is None:
@@ -208,7 +250,14 @@ async def create_cell(session: AsyncSession, data: CellCreate, max_features: int
     feature = {"type": "Feature", "geometry": data.geometry,
                "properties": {"code": data.code, "name": data.name, "level": data.level, "kind": data.kind,
                               "parent_code": parent_code}}
-    await import_features(session, [feature], data.coord_system, max_features, repair=False)
+    try:
+        await import_features(session, [feature], data.coord_system, max_features, repair=False)
+    except ValidationProblem as exc:  # point at the body's fields, not at an import's features
+        errors = [{k: v for k, v in e.items() if k not in ("index", "field")} for e in exc.extra["errors"]]
+        for e in errors:
+            loc = [p for p in e["loc"][2:] if p != "properties"]
+            e["loc"] = ["parent_id"] if loc == ["parent_code"] else loc
+        raise ValidationProblem(errors) from exc
     return (await _existing(session, [data.code]))[data.code]
 
 
@@ -226,6 +275,7 @@ async def update_cell(session: AsyncSession, cell_id: int, data: CellUpdate) -> 
         except ImportErrors as exc:
             errors = [{**e, "loc": ["geometry"]} for e in exc.errors]
             raise ValidationProblem(errors) from exc
+        await _check_new_geometry(session, cell, spec.geometry)
         for key, value in _geometry_columns(spec.geometry).items():
             setattr(cell, key, value)
         await bump_revision(session)
@@ -249,6 +299,29 @@ async def list_cells(session: AsyncSession, page: Page, code: str | None = None,
         root = await get_cell(session, under)
         query = query.where(GridCell.path.startswith(root.path, autoescape=True))
     return list((await session.execute(query)).scalars())
+
+
+async def _check_new_geometry(session: AsyncSession, cell: GridCell, geometry: BaseGeometry) -> None:
+    """A cell's new shape must not overlap its siblings, leave its parent, or leave its children outside."""
+    me = Shape(cell.code, geometry, True)
+    errors = []
+    siblings = await _siblings(session, cell.parent_id, exclude=cell.id)
+    for _, other, share in sibling_overlaps([*siblings, me]):
+        errors.append({"loc": ["geometry"], "msg": f"overlaps sibling cell {other!r} over {share:.1%}",
+                       "type": "cell_overlap"})
+    if cell.parent_id is not None:
+        parent = await get_cell(session, cell.parent_id)
+        for _, share in outside_parent(shapely.from_wkb(parent.geometry), [me]):
+            errors.append({"loc": ["geometry"], "msg": f"{share:.1%} of the cell lies outside its parent "
+                           f"{parent.code!r}", "type": "outside_parent"})
+    children = [Shape(s.code, s.geometry, True) for s in await _siblings(session, cell.id)]
+    for code, share in outside_parent(geometry, children):
+        errors.append({"loc": ["geometry"], "msg": f"child cell {code!r} would lie {share:.1%} outside",
+                       "type": "children_outside"})
+        if len(errors) >= 20:
+            break
+    if errors:
+        raise ValidationProblem(errors)
 
 
 def cell_out(cell: GridCell, with_geometry: bool) -> CellOut:

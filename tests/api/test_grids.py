@@ -210,12 +210,18 @@ async def test_list_get_create_and_patch_cells(client, world) -> None:  # type: 
     assert all(c["code"].startswith("620802001001") and 9_000 < c["area_m2"] < 11_000 for c in page["items"])
     cell = (await client.get(f"/api/v1/grids/{page['items'][0]['id']}", headers=h)).json()
     assert cell["geometry"]["type"] == "Polygon" and len(cell["bbox"]) == 4
-    new = {"code": "620802001002001", "name": "新建网格", "parent_id": street,
-           "geometry": {"type": "Polygon", "coordinates": [[[106.69, 35.53], [106.691, 35.53], [106.691, 35.531],
-                                                            [106.69, 35.531], [106.69, 35.53]]]}}
+    overlapping = {"code": "620802001002001", "name": "新建网格", "parent_id": street,
+                   "geometry": {"type": "Polygon", "coordinates": [[[106.69, 35.53], [106.691, 35.53],
+                                                                    [106.691, 35.531], [106.69, 35.531], [106.69, 35.53]]]}}
+    r = await client.post("/api/v1/grids", json=overlapping, headers=h)
+    assert r.status_code == 422 and {(e["field"], e["type"]) for e in r.json()["errors"]} == {("geometry", "cell_overlap")}
+    district = world.cells["620802"]
+    new = {"code": "620802101", "name": "崆峒镇", "parent_id": district,
+           "geometry": {"type": "Polygon", "coordinates": [[[106.75, 35.45], [106.76, 35.45], [106.76, 35.46],
+                                                            [106.75, 35.46], [106.75, 35.45]]]}}
     r = await client.post("/api/v1/grids", json=new, headers=h)
     assert r.status_code == 201, r.text
-    assert (r.json()["level"], r.json()["parent_id"]) == (3, street)
+    assert (r.json()["level"], r.json()["parent_id"]) == (2, district)
     assert (await client.post("/api/v1/grids", json=new, headers=h)).json()["code"] == "grid_code_taken"
     r = await client.patch(f"/api/v1/grids/{r.json()['id']}", json={"name": "改名网格"}, headers=h)
     assert r.json()["name"] == "改名网格"
@@ -240,3 +246,33 @@ async def test_on_existing_skip_keeps_existing_cells_and_imports_the_rest(empty_
                           on_existing="skip")
     assert (r.json()["created"], len(r.json()["skipped"])) == (0, 7)
     assert (await post_import(empty_client, b"[]", admin_token, on_existing="merge")).status_code == 422
+
+
+async def test_overlapping_siblings_and_cells_outside_their_parent_are_refused(client, world) -> None:  # type: ignore[no-untyped-def]
+    h = world.headers("admin")
+    raw = (DATA / "620800_full.json").read_bytes()
+    r = await post_import(client, raw, h, coord_system="gcj02", on_existing="skip")
+    assert r.status_code == 201, r.text  # the other six counties sit beside 崆峒区: no overlap
+    square = {"type": "Polygon", "coordinates": [[[106.0, 35.0], [107.5, 35.0], [107.5, 36.0], [106.0, 36.0], [106.0, 35.0]]]}
+    r = await post_import(client, [{"type": "Feature", "geometry": square, "properties": {"code": "BIG", "name": "平凉"}}], h)
+    assert r.status_code == 422 and {e["type"] for e in r.json()["errors"]} == {"cell_overlap"}
+    far = {"type": "Polygon", "coordinates": [[[100, 30], [100.01, 30], [100.01, 30.01], [100, 30.01], [100, 30]]]}
+    r = await post_import(client, [{"type": "Feature", "geometry": far,
+                                    "properties": {"code": "X1", "name": "x", "parent_code": "620802001"}}], h)
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "outside_parent"
+    street = world.cells["620802001"]
+    tiny = {"type": "Polygon", "coordinates": [[[106.69, 35.53], [106.691, 35.53], [106.691, 35.531], [106.69, 35.531],
+                                                [106.69, 35.53]]]}
+    r = await client.patch(f"/api/v1/grids/{street}", json={"geometry": tiny}, headers=h)
+    assert r.status_code == 422 and {e["type"] for e in r.json()["errors"]} == {"children_outside"}
+
+
+async def test_a_province_file_over_the_district_is_refused_not_silently_shadowing_it(client, world) -> None:  # type: ignore[no-untyped-def]
+    # Found by a newcomer: 平凉市 (620800) imported beside 崆峒区 took every point by the smaller code.
+    r = await post_import(client, (DATA / "620000_full.json").read_bytes(), world.headers("admin"),
+                          coord_system="gcj02", on_existing="skip")
+    assert r.status_code == 422
+    assert {(e["type"], "620802" in e["msg"]) for e in r.json()["errors"]} == {("cell_overlap", True)}
+    chain = (await client.get("/api/v1/grids/locate", params={"lat": 35.5428, "lon": 106.6652},
+                              headers=world.headers("admin"))).json()["chain"]
+    assert chain[-1]["code"] == "620802"
