@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import bootstrap
 from app.auth.models import Role
-from app.core.config import Settings, get_settings
+from app.core.config import DEV_SECRET_KEY, Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.errors import AppError
 from app.geo.coords import CoordSystem
@@ -83,6 +83,19 @@ def _ensure_schema(settings: Settings) -> None:
         raise typer.Exit(2)
 
 
+async def _working_demo_logins(session: AsyncSession) -> list[str]:
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.core.security import verify_password
+    from app.demo.builder import DEMO_LOGINS
+
+    names = [login.username for login in DEMO_LOGINS]
+    users = {u.username: u for u in (await session.execute(select(User).where(User.username.in_(names)))).scalars()}
+    return [login.username for login in DEMO_LOGINS if login.username in users and users[login.username].active
+            and verify_password(login.password, users[login.username].password_hash)]
+
+
 def _print_logins() -> None:
     from app.demo.builder import DEMO_LOGINS, DEMO_LOGINS_HINT
 
@@ -120,7 +133,17 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
     if demo and settings.env == "production":
         typer.echo("Refusing --demo in production: the demo logins are public.", err=True)
         raise typer.Exit(2)
+    if host not in ("127.0.0.1", "localhost", "::1") and settings.auth.secret_key == DEV_SECRET_KEY:
+        typer.echo(f"Refusing to listen on {host} with the development secret key (it is public, so anyone could "
+                   "sign an admin token): set GRID_SECRET_KEY, or listen on 127.0.0.1.", err=True)
+        raise typer.Exit(2)
     _ensure_schema(settings)
+    if settings.env == "production":
+        exposed = _run(settings, _working_demo_logins)
+        if exposed:
+            typer.echo(f"Refusing to serve in production: demo logins still work ({', '.join(exposed)}); disable "
+                       "those users or change their passwords.", err=True)
+            raise typer.Exit(2)
     if demo:
         _load_demo(settings)
     elif _run(settings, _seed_catalogue_if_empty):
@@ -133,8 +156,14 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
 @cli.command()
 def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Apply database migrations (SQLite or PostgreSQL, from GRID_DATABASE_URL)."""
+    from alembic.util.exc import CommandError
+
     settings = _settings()
-    bootstrap.upgrade(settings.database.database_url, revision)
+    try:
+        bootstrap.upgrade(settings.database.database_url, revision)
+    except CommandError as exc:
+        typer.echo(f"Migration refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"Database at {revision}.")
 
 

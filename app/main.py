@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if owned is not None:
             await owned.dispose()
 
-    app = FastAPI(title="Grid Inspector", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Grid Inspector", version="0.1.0", lifespan=lifespan, redirect_slashes=False,
                   description="Grid-based urban management (网格化管理): grid cells, partner units, categories, "
                               "routing and the case loop. Errors are RFC 9457 problem+json with a stable `code`.")
     app.state.settings = settings

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.auth.models import Role
 from app.core.deps import DbId
-from app.core.schemas import Input
+from app.core.schemas import Input, Label, Name
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-@]{3,64}$"
 
@@ -49,29 +49,36 @@ class UserOut(BaseModel):
 
 
 class UserCreate(Input):
+    """A new user. ``username`` is case-insensitive (kept in lower case)."""
+
     model_config = ConfigDict(json_schema_extra={"example": {
         "username": "worker2", "password": "a long passphrase", "role": "worker", "display_name": "李网格",
         "grid_ids": [12, 13]}})
 
-    username: str = Field(pattern=USERNAME_PATTERN)
+    username: str = Field(pattern=USERNAME_PATTERN, description="case-insensitive; stored in lower case")
     password: str = Field(min_length=8, max_length=256)
     role: Role
-    display_name: str = Field(default="", max_length=128)
+    display_name: Label = ""
     unit_id: DbId | None = Field(default=None, description="required for unit_staff, refused for other roles")
     grid_ids: list[DbId] = Field(default_factory=list, max_length=10_000, description="workers: the cells they patrol")
+
+    @field_validator("username", mode="after")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
 
 
 class UserUpdate(Input):
     password: str | None = Field(default=None, min_length=8, max_length=256)
     role: Role | None = None
-    display_name: str | None = Field(default=None, max_length=128)
+    display_name: Label | None = None
     unit_id: DbId | None = None
     grid_ids: list[DbId] | None = Field(default=None, max_length=10_000)
     active: bool | None = None
 
 
 class ApiKeyCreate(Input):
-    name: str = Field(min_length=1, max_length=128)
+    name: Name
 
 
 class ApiKeyOut(BaseModel):

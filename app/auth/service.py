@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,9 +26,14 @@ class UsernameTaken(Conflict):
     code, title = "username_taken", "That username is taken"
 
 
+class LastAdmin(Conflict):
+    code, title = "last_admin", "The last active admin cannot be disabled or demoted"
+
+
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     """The active user with these credentials; raises :class:`InvalidCredentials` otherwise."""
     user = None
+    username = username.strip().lower()  # usernames are case-insensitive: "Admin" is "admin"
     if 0 < len(username) <= 64 and "\x00" not in username:  # never send what cannot be a username to the DB
         user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if not verify_password(password, user.password_hash if user else None) or user is None or not user.active:
@@ -88,6 +93,12 @@ async def update_user(session: AsyncSession, user_id: int, data: UserUpdate) -> 
     if grid_ids is None:
         grid_ids = [] if role is not Role.worker else list(await worker_grid_ids(session, user.id))
     await _check_role_links(session, role, unit_id, grid_ids)
+    stays_admin = role is Role.admin and fields.get("active", user.active) is not False
+    if user.role == Role.admin.value and user.active and not stays_admin:
+        admins = (await session.execute(select(func.count()).select_from(User).where(
+            User.role == Role.admin.value, User.active.is_(True), User.id != user.id))).scalar_one()
+        if admins == 0:
+            raise LastAdmin("Create or enable another admin first; otherwise nobody could manage users")
     user.role, user.unit_id = role.value, unit_id
     if fields.get("password"):
         user.password_hash = hash_password(fields["password"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.categories.models import Family, Priority, TimeUnit
 from app.core.schemas import Input
 
 CODE5 = r"^\d{5}$"
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
 class CategoryOut(BaseModel):
@@ -48,16 +51,16 @@ class CategoryList(BaseModel):
 
 class CategoryCreate(Input):
     code: str = Field(pattern=CODE5, description="5 digits: 2-digit major class + 3-digit minor class")
-    name_zh: str = Field(min_length=1, max_length=64)
-    name_en: str = Field(min_length=1, max_length=128)
+    name_zh: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    name_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
     family: Family | None = Field(default=None, description="defaults to the major class's family")
     time_limit: int = Field(ge=1, le=10_000)
     time_unit: TimeUnit
     priority: Priority = Priority.normal
     after_photo_required: bool = True
     veto: bool = False
-    keywords_zh: list[str] = Field(default_factory=list, max_length=20)
-    keywords_en: list[str] = Field(default_factory=list, max_length=20)
+    keywords_zh: list[Keyword] = Field(default_factory=list, max_length=20)
+    keywords_en: list[Keyword] = Field(default_factory=list, max_length=20)
 
 
 class CategoryUpdate(Input):
@@ -68,8 +71,8 @@ class CategoryUpdate(Input):
     priority: Priority | None = None
     after_photo_required: bool | None = None
     veto: bool | None = None
-    keywords_zh: list[str] | None = Field(default=None, max_length=20)
-    keywords_en: list[str] | None = Field(default=None, max_length=20)
+    keywords_zh: list[Keyword] | None = Field(default=None, max_length=20)
+    keywords_en: list[Keyword] | None = Field(default=None, max_length=20)
     active: bool | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,27 +27,51 @@ class CatalogueInvalid(ValueError):
 
 
 def _check_catalogue(doc: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The majors and categories of a seed file, every entry checked; :class:`CatalogueInvalid` names the first bad one."""
     if not isinstance(doc, dict) or not isinstance(doc.get("majors"), list) or not isinstance(doc.get("categories"), list):
         raise CatalogueInvalid("expected an object with 'majors' and 'categories' lists")
-    majors = {}
+    majors: dict[str, dict[str, Any]] = {}
     for m in doc["majors"]:
-        if not isinstance(m, dict) or not str(m.get("code", "")).isdigit() or len(str(m["code"])) != 2:
+        if not isinstance(m, dict) or not re.fullmatch(r"\d{2}", str(m.get("code", ""))):
             raise CatalogueInvalid(f"major {m!r}: code must be 2 digits")
-        Family(m.get("family"))
+        _require(m, f"major {m['code']}", {"name_zh": (str, 64), "name_en": (str, 128)})
+        if m.get("family") not in {f.value for f in Family}:
+            raise CatalogueInvalid(f"major {m['code']}: family must be component or matter")
         majors[m["code"]] = m
     seen = set()
     for c in doc["categories"]:
+        if not isinstance(c, dict):
+            raise CatalogueInvalid(f"category entry {c!r} is not an object")
         code = str(c.get("code", ""))
-        if len(code) != 5 or not code.isdigit() or code[:2] not in majors or code in seen:
-            raise CatalogueInvalid(f"category {code!r}: 5 digits, a listed major class, unique")
+        where = f"category {code!r}"
+        if not re.fullmatch(r"\d{5}", code) or code[:2] not in majors or code in seen:
+            raise CatalogueInvalid(f"{where}: 5 digits, a listed major class, unique")
         seen.add(code)
-        try:
-            TimeUnit(c["time_unit"]), Priority(c["priority"]), Family(c["family"])
-        except (KeyError, ValueError) as exc:
-            raise CatalogueInvalid(f"category {code}: {exc}") from exc
-        if not isinstance(c.get("time_limit"), int) or c["time_limit"] < 1:
-            raise CatalogueInvalid(f"category {code}: time_limit must be a positive whole number")
+        _require(c, where, {"name_zh": (str, 64), "name_en": (str, 128)})
+        if c.get("family") != majors[code[:2]]["family"]:
+            raise CatalogueInvalid(f"{where}: family must be its major class's ({majors[code[:2]]['family']})")
+        if c.get("time_unit") not in {t.value for t in TimeUnit} or c.get("priority") not in {p.value for p in Priority}:
+            raise CatalogueInvalid(f"{where}: time_unit or priority not known")
+        limit = c.get("time_limit")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise CatalogueInvalid(f"{where}: time_limit must be a whole number from 1 to 10000")
+        for flag in ("after_photo_required", "veto"):
+            if not isinstance(c.get(flag, False), bool):
+                raise CatalogueInvalid(f"{where}: {flag} must be true or false")
+        for words in ("keywords_zh", "keywords_en"):
+            value = c.get(words, [])
+            if not isinstance(value, list) or not all(isinstance(w, str) and 0 < len(w) <= 32 for w in value):
+                raise CatalogueInvalid(f"{where}: {words} must be a list of words of 1-32 characters")
+        if c.get("veto") and (c["priority"] != Priority.urgent.value or c["time_unit"] != TimeUnit.natural_hours.value):
+            raise CatalogueInvalid(f"{where}: a veto item is urgent and counted in natural hours")
     return list(majors.values()), doc["categories"]
+
+
+def _require(entry: dict[str, Any], where: str, fields: dict[str, tuple[type, int]]) -> None:
+    for name, (kind, longest) in fields.items():
+        value = entry.get(name)
+        if not isinstance(value, kind) or not value.strip() or len(value) > longest or "\x00" in value:
+            raise CatalogueInvalid(f"{where}: {name} must be text of 1-{longest} characters")
 
 
 async def load_catalogue(session: AsyncSession, path: Path = DEFAULT_CATALOGUE) -> LoadResult:
@@ -84,10 +109,10 @@ async def catalogue_is_empty(session: AsyncSession) -> bool:
     return (await session.execute(select(func.count()).select_from(Category))).scalar_one() == 0
 
 
-async def get_category(session: AsyncSession, code: str) -> Category:
-    """The category with ``code``; 422 ``unknown_category`` when there is none (a client's input)."""
+async def get_category(session: AsyncSession, code: str, active_only: bool = True) -> Category:
+    """The category with ``code``; 422 ``unknown_category`` when there is none, or it is retired."""
     category = await session.get(Category, code) if len(code) == 5 and code.isdigit() else None
-    if category is None:
+    if category is None or (active_only and not category.active):
         raise UnknownCategory([{"loc": ["category"], "msg": f"no category with code {code!r}", "type": "not_found"}])
     return category
 
@@ -128,7 +153,11 @@ async def create_category(session: AsyncSession, data: CategoryCreate) -> Catego
     if await session.get(Category, data.code) is not None:
         raise Conflict(f"Category {data.code} exists")
     fields = data.model_dump()
-    fields["family"] = (data.family or Family(major.family)).value
+    if data.family is not None and data.family.value != major.family:
+        raise ValidationProblem([{"loc": ["family"], "msg": f"major class {major.code} holds {major.family}s",
+                                  "type": "family_mismatch"}])
+    _check_veto(data.veto, data.priority.value, data.time_unit.value)
+    fields["family"] = major.family
     fields["time_unit"], fields["priority"] = data.time_unit.value, data.priority.value
     category = Category(**fields, major_code=major.code, source="local", active=True)
     session.add(category)
@@ -136,11 +165,22 @@ async def create_category(session: AsyncSession, data: CategoryCreate) -> Catego
     return category
 
 
+def _check_veto(veto: bool, priority: str, time_unit: str) -> None:
+    """DOMAIN.md: veto items (一票否决) are urgent and counted in natural hours."""
+    if veto and (priority != Priority.urgent.value or time_unit != TimeUnit.natural_hours.value):
+        raise ValidationProblem([{"loc": ["veto"], "msg": "a veto item is urgent and counted in natural hours",
+                                  "type": "veto_rules"}])
+
+
 async def update_category(session: AsyncSession, code: str, data: CategoryUpdate) -> Category:
     category = await session.get(Category, code)
     if category is None:
         raise NotFound(f"No category with code {code!r}")
-    for key, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    _check_veto(changes.get("veto") if changes.get("veto") is not None else category.veto,
+                getattr(changes.get("priority"), "value", None) or category.priority,
+                getattr(changes.get("time_unit"), "value", None) or category.time_unit)
+    for key, value in changes.items():
         if value is not None:
             setattr(category, key, value.value if hasattr(value, "value") else value)
     await session.flush()

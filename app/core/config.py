@@ -120,9 +120,10 @@ class Settings(BaseSettings):
     def _refuse_weak_secret_in_production(self) -> Settings:
         if self.env == "production":
             key = self.auth.secret_key
-            if key == DEV_SECRET_KEY or len(key) < 32:
+            if key == DEV_SECRET_KEY or len(key) < 32 or len(set(key)) < 10:
                 raise ValueError(
-                    "GRID_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "GRID_SECRET_KEY must be set to a random value of at least 32 characters (not a repeated "
+                    "pattern) "
                     "when GRID_ENV=production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
                 )
         return self

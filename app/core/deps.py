@@ -125,4 +125,4 @@ PageDep = Annotated[Page, Depends(_page)]
 
 MAX_DB_ID = 2_147_483_647  # INTEGER primary keys; a larger id is a 422, never a database error
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID, strict=True)]  # strict: true is not 1

@@ -33,7 +33,7 @@ def pick_language(header: str | None) -> Lang:
     return best[2] if best else DEFAULT_LANG
 
 
-def _language(accept_language: Annotated[str | None, Header(max_length=512)] = None) -> Lang:
+def _language(accept_language: Annotated[str | None, Header()] = None) -> Lang:
     return pick_language(accept_language)
 
 

@@ -7,9 +7,9 @@ points at the field, on every database alike.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 
 def text_problem(value: str) -> str | None:
@@ -32,6 +32,10 @@ def has_nul(value: Any) -> str | None:
     if isinstance(value, dict):
         return next((p for k, v in value.items() if (p := has_nul(k) or has_nul(v))), None)
     return None
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
 
 
 class Input(BaseModel):

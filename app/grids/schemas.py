@@ -9,7 +9,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.deps import DbId
-from app.core.schemas import Input
+from app.core.schemas import Input, Name
 from app.geo.coords import CoordSystem
 
 LatQuery = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude, decimal degrees")]
@@ -51,7 +51,7 @@ class CellList(BaseModel):
 
 class CellCreate(Input):
     code: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")
-    name: str = Field(min_length=1, max_length=128)
+    name: Name
     level: int | None = Field(default=None, ge=1, le=32, description="defaults to one below the parent")
     kind: str | None = Field(default=None, max_length=32)
     parent_id: DbId | None = None
@@ -60,7 +60,7 @@ class CellCreate(Input):
 
 
 class CellUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=128)
+    name: Name | None = None
     kind: str | None = Field(default=None, max_length=32)
     geometry: dict[str, Any] | None = None
     coord_system: CoordSystem = CoordSystem.wgs84

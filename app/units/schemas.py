@@ -7,7 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.deps import DbId
-from app.core.schemas import Input
+from app.core.schemas import Input, Name
 from app.units.models import UnitKind
 
 
@@ -15,7 +15,7 @@ class UnitCreate(Input):
     model_config = ConfigDict(json_schema_extra={"example": {
         "name": "崆峒区城市管理综合执法局", "kind": "bureau", "contact": "值班室", "phone": "0933-0000000"}})
 
-    name: str = Field(min_length=1, max_length=128)
+    name: Name
     kind: UnitKind = UnitKind.department
     contact: str | None = Field(default=None, max_length=255)
     phone: str | None = Field(default=None, max_length=64)
@@ -23,7 +23,7 @@ class UnitCreate(Input):
 
 
 class UnitUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=128)
+    name: Name | None = None
     kind: UnitKind | None = None
     contact: str | None = Field(default=None, max_length=255)
     phone: str | None = Field(default=None, max_length=64)
