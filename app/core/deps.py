@@ -67,6 +67,17 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+async def release(session: AsyncSession) -> None:
+    """End the request's transaction so far (reads only, e.g. authentication) before slow work.
+
+    On SQLite a writing request holds the database's write lock from its first statement; photo
+    decoding must not happen under it, or every other writer waits for it. Call it only before the
+    request's own writes (bookkeeping such as an API key's last use may be committed by it); the
+    next statement begins a new transaction.
+    """
+    await session.commit()
 HooksDep = Annotated[Hooks, Depends(hooks)]
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Principal
 from app.core.config import Settings
 from app.core.db import Database, utcnow
-from app.core.deps import Hooks
+from app.core.deps import Hooks, release
 from app.core.errors import AppError, Conflict, ValidationProblem
 from app.core.i18n import Lang
 from app.geo.coords import CoordSystem, distance_m, to_wgs84
@@ -169,15 +169,16 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
     keys = retry_keys(idempotency_key, data)
     shas = [hashlib.sha256(bytes(p.data)).hexdigest() for p in [*photo_parts, *after_parts]]
     print_ = fingerprint(data, shas)
-    replay = await _replay(session, owner, keys, print_)
-    if replay is not None:
-        return replay
     if after_parts and not data.self_handled:
         raise ValidationProblem([{"loc": ["after_photos"], "msg": "after photos belong to self-handled reports "
                                   "(self_handled: true)", "type": "not_allowed"}])
-
+    # Decode the photos outside any transaction (SQLite's write lock would serialise every report).
+    await release(session)
     photos = await ctx.workshop.ingest(photo_parts)
     after = await ctx.workshop.ingest(after_parts)
+    replay = await _replay(session, owner, keys, print_)
+    if replay is not None:
+        return replay
     lat, lon, rlat, rlon, datum, location_source = _placement(data, photos)
     routed = await route_point(session, ctx.grid_index, lon, lat, data.category_code)
     decision, category = routed.decision, routed.category

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.auth.models import Role
 from app.core.db import utcnow
-from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep
+from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep, release
 from app.core.errors import AppError, Forbidden, PayloadTooLarge, ValidationProblem
 from app.core.i18n import CONTENT_LANGUAGE, LangDep
 from app.photos.multipart import Limits, Part, json_part, read_multipart
@@ -155,7 +155,9 @@ async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, s
             principal.role is Role.unit_staff and case.unit_id != principal.user.unit_id):
         raise Forbidden(f"A {principal.role.value} may not add '{stage}' photos to this case", code="stage_not_allowed")
     workshop = request.app.state.workshop
+    await release(session)  # no lock held while the photos are decoded
     photos = await workshop.ingest(files)
+    case = await get_visible_case(session, principal, case_id)
     event = new_event(case, "add_photos", principal, case.status, case.status, data={"stage": stage,
                                                                                   "count": len(photos)})
     event.unit_id = principal.user.unit_id
