@@ -22,8 +22,8 @@ from app.photos.router import router as photos_router
 from app.photos.service import PhotoWorkshop
 from app.reports.router import router as reports_router
 from app.routing.router import router as routing_router
-from app.workflow.calendar import WorkCalendar
 from app.units.router import router as units_router
+from app.workflow.calendar import WorkCalendar
 
 PROBLEM_SCHEMA = {
     "type": "object",

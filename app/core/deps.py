@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.errors import AppError
+from app.core.errors import AppError, PayloadTooLarge
 
 log = logging.getLogger("grid_inspector.requests")
 
@@ -38,7 +38,7 @@ class Hooks:
         for callback in callbacks:
             try:
                 await callback()
-            except Exception:  # noqa: BLE001 - a side effect must not turn a kept request into an error
+            except Exception:
                 log.exception("transaction hook failed")
 
 
@@ -137,3 +137,15 @@ PageDep = Annotated[Page, Depends(_page)]
 MAX_DB_ID = 2_147_483_647  # INTEGER primary keys; a larger id is a 422, never a database error
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID, strict=True)]  # strict: true is not 1
+
+
+async def read_body(request: Request, limit: int, what: str = "the request body") -> bytes:
+    """The whole body, refused with 413 as soon as it passes ``limit`` bytes (declared or streamed)."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise PayloadTooLarge(f"{what} is limited to {limit:,} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"{what} is limited to {limit:,} bytes")
+    return bytes(body)

@@ -36,7 +36,7 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 def create_access_token(*, subject: str, role: str, secret: str, algorithm: str, minutes: int,
                         now: dt.datetime | None = None) -> tuple[str, int]:
     """A signed JWT for ``subject`` valid ``minutes``; returns ``(token, expires_in_seconds)``."""
-    issued = now or dt.datetime.now(dt.timezone.utc)
+    issued = now or dt.datetime.now(dt.UTC)
     claims = {"sub": subject, "role": role, "iat": issued, "exp": issued + dt.timedelta(minutes=minutes),
               "typ": "access"}
     return jwt.encode(claims, secret, algorithm=algorithm), minutes * 60

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from app.core.deps import MAX_DB_ID, IdPath, PageDep, SessionDep, SettingsDep
-from app.core.errors import PayloadTooLarge, ValidationProblem
+from app.core.deps import MAX_DB_ID, IdPath, PageDep, SessionDep, SettingsDep, read_body
+from app.core.errors import ValidationProblem
 from app.geo.coords import CoordSystem, to_wgs84
 from app.grids import service
 from app.grids.geojson import loads_strict
@@ -69,16 +69,9 @@ async def import_grids(request: Request, _: GridEditor, session: SessionDep, set
     Real exports often have parts of a MultiPolygon sharing an edge; such geometry is repaired
     (area unchanged to 0.01 %) and listed in ``repaired`` unless ``repair=false``.
     """
-    limit = settings.grids.max_import_bytes
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise PayloadTooLarge(f"GeoJSON imports are limited to {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PayloadTooLarge(f"GeoJSON imports are limited to {limit} bytes")
+    body = await read_body(request, settings.grids.max_import_bytes, "a GeoJSON import")
     try:
-        doc = await asyncio.to_thread(loads_strict, bytes(body))
+        doc = await asyncio.to_thread(loads_strict, body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationProblem([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
     outcome = await service.import_features(session, doc, coord_system, settings.grids.max_import_features, repair,

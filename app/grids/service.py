@@ -204,6 +204,11 @@ async def _siblings(session: AsyncSession, parent_id: int | None, exclude: int |
     return [Shape(code, shapely.from_wkb(wkb), False) for cid, code, wkb in rows if cid != exclude]
 
 
+def _check_group(siblings: list[Shape], new: list[Shape], parent: BaseGeometry | None
+                 ) -> tuple[list[tuple[str, str, float]], list[tuple[str, float]]]:
+    return sibling_overlaps(siblings), outside_parent(parent, new) if parent is not None else []
+
+
 async def _topology_errors(session: AsyncSession, specs: Sequence[FeatureSpec], parent_of: dict[str, str | None],
                            existing: dict[str, GridCell]) -> list[dict[str, Any]]:
     """Overlaps between siblings and children outside their parent (app.grids.topology), by feature."""
@@ -222,8 +227,7 @@ async def _topology_errors(session: AsyncSession, specs: Sequence[FeatureSpec], 
             parent_geom = shapely.from_wkb(existing[parent].geometry)
         elif parent in by_code:
             parent_geom = by_code[parent].geometry
-        overlaps, outside = await asyncio.to_thread(
-            lambda: (sibling_overlaps(old + new), outside_parent(parent_geom, new) if parent_geom is not None else []))
+        overlaps, outside = await asyncio.to_thread(_check_group, old + new, new, parent_geom)
         for code, other, share in overlaps:
             errors.append(_err(by_code[code], "geometry", f"overlaps sibling cell {other!r} over {share:.1%} of the "
                                "smaller cell's area", "cell_overlap"))

@@ -122,9 +122,9 @@ class PhotoWorkshop:
                 await self.run(self.storage.delete, key_for(variant, sha))
         return swept
 
-    async def ensure_display(self, sha256: str) -> bytes | None:
-        """The display copy, made from the original if it is missing (a crash never loses it)."""
-        key = key_for("display", sha256)
+    async def _get_or_make(self, variant: str, sha256: str, make: Any) -> bytes | None:
+        """A derivative from storage, or made from the original and stored (a crash never loses one)."""
+        key = key_for(variant, sha256)
         data = await self.run(self.storage.get, key)
         if data is not None:
             return data
@@ -132,25 +132,23 @@ class PhotoWorkshop:
         if original is None:
             return None
         try:
-            data = await self.run(pipeline.display_copy, original, max_pixels=self.settings.photos.max_photo_pixels)
+            data = await self.run(make, original)
         except pipeline.PhotoError:
-            log.exception("display copy failed for %s", sha256)
+            log.exception("%s copy failed for %s", variant, sha256)
             return None
         await self.run(self.storage.put, key, data)
         return data
 
+    async def ensure_display(self, sha256: str) -> bytes | None:
+        """The display copy (<= 1600 px), made from the original if it is missing."""
+        max_pixels = self.settings.photos.max_photo_pixels
+        return await self._get_or_make("display", sha256, lambda raw: pipeline.display_copy(raw, max_pixels=max_pixels))
+
     async def thumbnail(self, sha256: str) -> bytes | None:
-        key = key_for("thumbnails", sha256)
-        data = await self.run(self.storage.get, key)
-        if data is not None:
-            return data
-        original = await self.run(self.storage.get, key_for("originals", sha256))
-        if original is None:
-            return None
-        processed = await self.run(pipeline.process, original, max_pixels=self.settings.photos.max_photo_pixels,
-                                   local_tz=self.settings.workflow_tz)
-        await self.run(self.storage.put, key, processed.thumbnail)
-        return processed.thumbnail
+        """The thumbnail (<= 320 px), made from the original if it is missing."""
+        max_pixels, tz = self.settings.photos.max_photo_pixels, self.settings.workflow_tz
+        return await self._get_or_make(
+            "thumbnails", sha256, lambda raw: pipeline.process(raw, max_pixels=max_pixels, local_tz=tz).thumbnail)
 
     async def original_without_metadata(self, sha256: str) -> tuple[bytes, str] | None:
         original = await self.run(self.storage.get, key_for("originals", sha256))

@@ -123,7 +123,7 @@ def _clock_flags(observed_at: dt.datetime | None, now: dt.datetime, settings: Se
     if observed_at is None:
         return []
     too_late = observed_at > now + dt.timedelta(seconds=settings.reports.clock_skew_future_s)
-    too_early = observed_at < dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    too_early = observed_at < dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     return ["clock_skew"] if too_late or too_early else []
 
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.auth.models import Role
 from app.core.db import utcnow
-from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep, release
+from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep, read_body, release
 from app.core.errors import AppError, Forbidden, PayloadTooLarge, ValidationProblem
 from app.core.i18n import CONTENT_LANGUAGE, LangDep
 from app.photos.multipart import Limits, Part, json_part, read_multipart
@@ -35,17 +35,6 @@ def _limits(settings: Any) -> Limits:
     p = settings.photos
     return Limits(file_bytes=p.max_photo_bytes, field_bytes=p.max_report_json_bytes, files=p.max_photos_per_report,
                   parts=p.max_request_parts, total_bytes=p.max_request_bytes)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise PayloadTooLarge(f"the JSON body is limited to {limit:,} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the JSON body is limited to {limit:,} bytes")
-    return bytes(body)
 
 
 def parse_report(raw: bytes, part: str = "report") -> ReportIn:
@@ -74,7 +63,7 @@ async def read_request(request: Request, settings: Any, json_name: str,
         has_json = any(p.name == json_name for p in parts)
         return (json_part(parts, json_name) if has_json else None), [p for p in parts if p.name in file_fields]
     if media in ("application/json", "text/plain", ""):
-        return await _read_body(request, settings.photos.max_report_json_bytes), []
+        return await read_body(request, settings.photos.max_report_json_bytes, "the JSON body"), []
     raise UnsupportedMediaType(f"'{media}' is not accepted here")
 
 

@@ -71,7 +71,7 @@ class WorkCalendar:
                 begin = max(begin, local)
                 available = (end - begin).total_seconds()
                 if remaining <= available:
-                    return (begin + dt.timedelta(seconds=remaining)).astimezone(dt.timezone.utc)
+                    return (begin + dt.timedelta(seconds=remaining)).astimezone(dt.UTC)
                 remaining -= available
             day += dt.timedelta(days=1)
             local = dt.datetime.combine(day, dt.time(0), self.tz)
@@ -103,7 +103,7 @@ def limit_seconds(calendar: WorkCalendar, time_limit: int, time_unit: str) -> fl
 def due_at(calendar: WorkCalendar, start: dt.datetime, time_limit: int, time_unit: str) -> dt.datetime:
     """When a case whose clock started at ``start`` is due (GB/T 30428-style limits)."""
     if time_unit == "natural_hours":
-        return (start + dt.timedelta(hours=time_limit)).astimezone(dt.timezone.utc)
+        return (start + dt.timedelta(hours=time_limit)).astimezone(dt.UTC)
     return calendar.add_working_seconds(start, limit_seconds(calendar, time_limit, time_unit))
 
 

@@ -87,7 +87,7 @@ def upgrade() -> None:
             {
                 "id": 1,
                 "revision": "initial",
-                "updated_at": datetime.datetime(2026, 11, 30, tzinfo=datetime.timezone.utc),
+                "updated_at": datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC),
             }
         ],
     )

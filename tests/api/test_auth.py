@@ -44,7 +44,7 @@ async def test_missing_forged_and_expired_tokens_are_401(client, world, settings
                                     algorithm="HS256", minutes=5)
     expired, _ = create_access_token(subject=str(user_id), role=role, secret=settings.auth.secret_key,
                                      algorithm="HS256", minutes=5,
-                                     now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+                                     now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     unsigned = jwt.encode({"sub": str(user_id), "typ": "access"}, key=None, algorithm="none")
     for token in (forged, expired, unsigned, "not.a.jwt"):
         r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
