@@ -34,7 +34,8 @@ from app.reports.models import OPEN_STATUSES, Alert, Case, CaseEvent, Idempotenc
 from app.reports.present import cases_out
 from app.reports.schemas import DuplicateRef, ReportIn
 from app.routing.service import route_point
-from app.workflow.calendar import WorkCalendar, due_at
+from app.workflow import clock
+from app.workflow.calendar import WorkCalendar
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 
@@ -196,7 +197,8 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
                 api_key_id=principal.api_key.id if principal.api_key else None,
                 client_id=str(data.client_id) if data.client_id else None, observed_at=data.observed_at,
                 self_handled=data.self_handled, flags=_clock_flags(data.observed_at, now, ctx.settings),
-                time_limit=category.time_limit, time_unit=category.time_unit, created_at=now, updated_at=now)
+                routed_unit_id=decision.unit_id, time_limit=category.time_limit, time_unit=category.time_unit,
+                created_at=now, updated_at=now)
     if data.self_handled and category.after_photo_required and not after:
         raise ValidationProblem([{"loc": ["after_photos"], "msg": f"category {category.code} needs an after photo "
                                   "to be resolved", "type": "after_photo_required"}], code="after_photo_required")
@@ -231,8 +233,7 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
         session.add(new_event(case, "dispatch", None, Status.registered.value, Status.dispatched.value,
                            unit_id=decision.unit_id, note=decision.explanation("zh")))
         case.status, case.unit_id = Status.dispatched.value, decision.unit_id
-        case.dispatched_at = now
-        case.due_at = due_at(ctx.calendar, now, case.time_limit, case.time_unit)
+        clock.start(case, ctx.calendar, now)
     await session.flush()
     duplicates = await possible_duplicates(session, case, ctx.settings)
     out = (await cases_out(session, [case], ctx.lang, ctx.calendar, duplicates=duplicates))[0]

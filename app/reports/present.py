@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -21,10 +20,8 @@ from app.reports.schemas import CaseOut, DuplicateRef, PhotoOut
 from app.routing.rules import ChainCell, Decision, Rule
 from app.routing.schemas import RoutingOut
 from app.units.models import Unit
-from app.workflow.calendar import WorkCalendar, light, used_fraction
-
-CLOCK_RUNNING = (Status.dispatched.value, Status.in_progress.value)
-
+from app.workflow import clock
+from app.workflow.calendar import WorkCalendar
 
 def photo_out(photo: Photo) -> PhotoOut:
     gps = {"lat": photo.gps_lat, "lon": photo.gps_lon} if photo.gps_lat is not None and photo.gps_lon is not None \
@@ -34,12 +31,6 @@ def photo_out(photo: Photo) -> PhotoOut:
                     distance_m=photo.distance_m, flags=list(photo.flags), filename=photo.original_filename,
                     url=f"/api/v1/photos/{photo.id}", thumbnail_url=f"/api/v1/photos/{photo.id}/thumbnail",
                     created_at=photo.created_at)
-
-
-def case_light(case: Case, calendar: WorkCalendar, now: dt.datetime | None = None) -> str | None:
-    if case.status not in CLOCK_RUNNING or case.dispatched_at is None:
-        return None
-    return light(used_fraction(calendar, case.dispatched_at, now or utcnow(), case.time_limit, case.time_unit))
 
 
 async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, calendar: WorkCalendar,
@@ -57,6 +48,7 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
     categories = {c.code: c for c in (await session.execute(
         select(Category).where(Category.code.in_({c.category_code for c in cases})))).scalars()}
     photos = await photos_of(session, [c.id for c in cases])
+    now = utcnow()
     out = []
     for case in cases:
         cell = cells[case.grid_id]
@@ -82,7 +74,7 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
             routing=RoutingOut(cell_code=case.routing_cell_code, assignment_id=case.routing_assignment_id,
                                rule=Rule(case.routing_rule), inherited=decision.inherited,
                                explanation=decision.explanation(lang)),
-            priority=case.priority, due_at=case.due_at, light=case_light(case, calendar),
+            priority=case.priority, due_at=case.due_at, light=clock.case_light(case, calendar, now),
             photos=[photo_out(p) for p in photos[case.id]], flags=list(case.flags), observed_at=case.observed_at,
             self_handled=case.self_handled, version=case.version, created_at=case.created_at,
             updated_at=case.updated_at, possible_duplicates=duplicates))

@@ -1,4 +1,4 @@
-"""Cases, their events and photos, veto alerts, idempotency records (issue 3: photo-backed reports).
+"""Cases, their events and photos, veto alerts, idempotency records (photo-backed reports, the case loop).
 
 Reviewed by hand; SQLite batch mode for indexes. BIGINT ids on PostgreSQL, INTEGER on SQLite (rowid).
 
@@ -49,10 +49,21 @@ def upgrade() -> None:
         sa.Column("observed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("self_handled", sa.Boolean(), nullable=False),
         sa.Column("flags", sa.JSON(), nullable=False),
+        sa.Column("routed_unit_id", sa.Integer(), nullable=True),
         sa.Column("time_limit", sa.Integer(), nullable=False),
         sa.Column("time_unit", sa.String(length=16), nullable=False),
+        sa.Column("limit_seconds", sa.Double(), nullable=True),
+        sa.Column("used_seconds", sa.Double(), nullable=False),
+        sa.Column("clock_started_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pending_extension_hours", sa.Integer(), nullable=True),
+        sa.Column("pending_hold", sa.Boolean(), nullable=False),
+        sa.Column("return_count", sa.Integer(), nullable=False),
+        sa.Column("rework_count", sa.Integer(), nullable=False),
+        sa.Column("urge_count", sa.Integer(), nullable=False),
         sa.Column("dispatched_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("due_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_on_time", sa.Boolean(), nullable=True),
         sa.Column("closed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -83,6 +94,9 @@ def upgrade() -> None:
             ["reporter_id"], ["users.id"], name=op.f("fk_cases_reporter_id_users"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
+            ["routed_unit_id"], ["units.id"], name=op.f("fk_cases_routed_unit_id_units"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
             ["unit_id"], ["units.id"], name=op.f("fk_cases_unit_id_units"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
@@ -92,6 +106,7 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_category_created", ["category_code", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_due_at"), ["due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_grid_id"), ["grid_id"], unique=False)
         batch_op.create_index("ix_cases_lat_lon", ["lat", "lon"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_reporter_id"), ["reporter_id"], unique=False)
@@ -216,6 +231,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cases_reporter_id"))
         batch_op.drop_index("ix_cases_lat_lon")
         batch_op.drop_index(batch_op.f("ix_cases_grid_id"))
+        batch_op.drop_index(batch_op.f("ix_cases_due_at"))
         batch_op.drop_index(batch_op.f("ix_cases_created_at"))
         batch_op.drop_index("ix_cases_category_created")
 

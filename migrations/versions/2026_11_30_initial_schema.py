@@ -122,7 +122,8 @@ def upgrade() -> None:
             name=op.f("ck_assignments_category_code_shape"),
         ),
         sa.CheckConstraint(
-            "scope_code = coalesce(category_code, '')", name=op.f("ck_assignments_scope_code_mirrors_category")
+            "scope_code = coalesce(category_code, '')",
+            name=op.f("ck_assignments_scope_code_mirrors_category"),
         ),
         sa.UniqueConstraint("unit_id", "grid_id", "scope_code", name="uq_assignments_unit_grid_scope"),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,77 @@
+"""A case's deadline clock: start at dispatch, stop on hold or resolution, restart with what is left.
+
+The limit is kept in seconds of the category's own kind of time (working time on the calendar, or
+natural time for natural-hours items such as veto items); ``used_seconds`` is what earlier runs of
+the clock used, and the current run started at ``clock_started_at``. ``due_at`` is stored whenever
+the clock runs, so queries can filter on it; while it is stopped there is no due time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.reports.models import Case
+from app.workflow.calendar import WorkCalendar, light, limit_seconds
+
+
+def _natural(case: Case) -> bool:
+    return case.time_unit == "natural_hours"
+
+
+def _elapsed(case: Case, calendar: WorkCalendar, since: dt.datetime, now: dt.datetime) -> float:
+    if _natural(case):
+        return max(0.0, (now - since).total_seconds())
+    return calendar.working_seconds_between(since, now)
+
+
+def _due(case: Case, calendar: WorkCalendar, start: dt.datetime, remaining: float) -> dt.datetime:
+    if _natural(case):
+        return (start + dt.timedelta(seconds=remaining)).astimezone(dt.timezone.utc)
+    return calendar.add_working_seconds(start, max(remaining, 0.0))
+
+
+def start(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
+    """Dispatch: a fresh clock with the category's limit (a re-dispatch after a return starts anew)."""
+    case.limit_seconds = limit_seconds(calendar, case.time_limit, case.time_unit)
+    case.used_seconds = 0.0
+    case.dispatched_at = now
+    restart(case, calendar, now)
+
+
+def restart(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
+    """Run the clock again with the time that is left (resume after a hold, rework)."""
+    case.clock_started_at = now
+    case.due_at = _due(case, calendar, now, (case.limit_seconds or 0.0) - case.used_seconds)
+
+
+def stop(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
+    """Hold, resolution or return: bank the time used and stop."""
+    if case.clock_started_at is not None:
+        case.used_seconds += _elapsed(case, calendar, case.clock_started_at, now)
+    case.clock_started_at = None
+    case.due_at = None
+
+
+def extend(case: Case, calendar: WorkCalendar, hours: int, now: dt.datetime) -> None:
+    """An approved extension (延期) adds ``hours`` of the limit's kind of time."""
+    case.limit_seconds = (case.limit_seconds or 0.0) + hours * 3600.0
+    if case.clock_started_at is not None:
+        banked = case.used_seconds + _elapsed(case, calendar, case.clock_started_at, now)
+        case.due_at = _due(case, calendar, now, case.limit_seconds - banked)
+
+
+def used_fraction(case: Case, calendar: WorkCalendar, now: dt.datetime) -> float | None:
+    if not case.limit_seconds:
+        return None
+    used = case.used_seconds
+    if case.clock_started_at is not None:
+        used += _elapsed(case, calendar, case.clock_started_at, now)
+    return used / case.limit_seconds
+
+
+def case_light(case: Case, calendar: WorkCalendar, now: dt.datetime) -> str | None:
+    """green/yellow/red while the clock runs or is held; None before dispatch and once resolved."""
+    if case.clock_started_at is None and case.status != "on_hold":
+        return None
+    fraction = used_fraction(case, calendar, now)
+    return light(fraction) if fraction is not None else None
