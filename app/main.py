@@ -24,6 +24,7 @@ from app.reports.router import router as reports_router
 from app.routing.router import router as routing_router
 from app.units.router import router as units_router
 from app.workflow.calendar import WorkCalendar
+from app.workflow.router import router as workflow_router
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
     for router in (auth_router, grids_router, units_router, categories_router, routing_router, reports_router,
-                   photos_router):
+                   workflow_router, photos_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.auth.models import Role
 from app.core.db import utcnow
@@ -22,6 +22,7 @@ from app.reports.present import cases_out
 from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+M = TypeVar("M", bound=BaseModel)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                               description="a retry with the same key gets the first answer")]
@@ -37,17 +38,13 @@ def _limits(settings: Any) -> Limits:
                   parts=p.max_request_parts, total_bytes=p.max_request_bytes)
 
 
-def parse_report(raw: bytes, part: str = "report") -> ReportIn:
-    """The report JSON; errors point at ``report.<field>`` (malformed JSON at ``report``)."""
+def parse_part(model: type[M], raw: bytes, part: str) -> M:
+    """``raw`` JSON as ``model``; errors point at ``<part>.<field>`` (malformed JSON at ``<part>``)."""
     try:
-        return ReportIn.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
-        errors = []
-        for err in exc.errors():
-            loc = [part, *[str(p) for p in err.get("loc", ())]]
-            kind = err.get("type", "")
-            errors.append({"loc": loc, "msg": str(err.get("msg")), "type": kind})
-        raise ValidationProblem(errors) from exc
+        raise ValidationProblem([{"loc": [part, *[str(p) for p in err.get("loc", ())]], "msg": str(err.get("msg")),
+                                  "type": err.get("type", "")} for err in exc.errors()]) from exc
 
 
 async def read_request(request: Request, settings: Any, json_name: str,
@@ -98,7 +95,7 @@ async def create_report(request: Request, principal: Reporter, session: SessionD
     raw, files = await read_request(request, settings, "report", frozenset({"photos", "after_photos"}))
     if raw is None:
         raise ValidationProblem([{"loc": ["report"], "msg": "the 'report' part is required", "type": "missing"}])
-    data = parse_report(raw)
+    data = parse_part(ReportIn, raw, "report")
     filed = await file_report(session, _context(request, settings, hooks, lang), principal, data,
                               [p for p in files if p.name == "photos"], idempotency_key,
                               source="api" if principal.api_key else "app",
