@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.auth.models import ApiKey, Role, User
 from app.core.db import utcnow
-from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep
+from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep, release
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import api_key_matches, decode_access_token, parse_api_key_prefix
 
@@ -62,6 +62,7 @@ async def _principal(request: Request, session: SessionDep, settings: SettingsDe
         user = await session.get(User, user_id)
         if user is None or not user.active:
             raise Unauthorized("The account is unknown or disabled")
+        await release(session)  # hold no database lock while the request body streams in
         return Principal(user=user)
     if api_key:
         prefix = parse_api_key_prefix(api_key)
@@ -73,6 +74,7 @@ async def _principal(request: Request, session: SessionDep, settings: SettingsDe
         now = utcnow()
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
             row.last_used_at = now  # coarse on purpose: not a write per request
+        await release(session)
         return Principal(api_key=row)
     return None
 

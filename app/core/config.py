@@ -64,6 +64,7 @@ class PhotoSettings(BaseSettings):
     max_report_json_bytes: int = 256 * 1024
     max_request_parts: int = 32
     photo_workers: int = Field(default=2, ge=1, description="threads for image work, off the event loop")
+    body_idle_seconds: float = Field(default=30.0, description="408 when an upload sends nothing for this long")
     photo_far_m: float = Field(default=200.0, description="flag a photo whose EXIF position is farther, metres")
     photo_old_hours: float = Field(default=24.0, description="flag a photo taken longer before the report, hours")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -139,13 +140,24 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID, strict=True)]  # strict: true is not 1
 
 
-async def read_body(request: Request, limit: int, what: str = "the request body") -> bytes:
-    """The whole body, refused with 413 as soon as it passes ``limit`` bytes (declared or streamed)."""
+class BodyTimeout(AppError):
+    status, code, title = 408, "request_timeout", "The request body stopped arriving"
+
+
+async def read_body(request: Request, limit: int, what: str = "the request body", idle_seconds: float = 30.0) -> bytes:
+    """The whole body, refused with 413 as soon as it passes ``limit`` bytes (declared or streamed),
+    and with 408 when no byte arrives for ``idle_seconds``."""
     if int(request.headers.get("content-length") or 0) > limit:
         raise PayloadTooLarge(f"{what} is limited to {limit:,} bytes")
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), timeout=idle_seconds)
+        except StopAsyncIteration:
+            return bytes(body)
+        except TimeoutError as exc:
+            raise BodyTimeout(f"no data for {idle_seconds:.0f} s") from exc
         body.extend(chunk)
         if len(body) > limit:
             raise PayloadTooLarge(f"{what} is limited to {limit:,} bytes")
-    return bytes(body)

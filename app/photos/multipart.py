@@ -9,6 +9,7 @@ RFC 5987 ``filename*=UTF-8''...`` (which RFC 7578 forbids but real clients send)
 
 from __future__ import annotations
 
+import asyncio
 import re
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from app.core.deps import BodyTimeout
 from app.core.errors import AppError, PayloadTooLarge, ValidationProblem
 
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
@@ -29,6 +31,10 @@ class MalformedMultipart(AppError):
 
 class TooManyParts(AppError):
     status, code, title = 413, "too_many_parts", "The request has too many parts"
+
+
+class UnknownPart(AppError):
+    status, code, title = 422, "unknown_part", "The request has a part this endpoint does not take"
 
 
 class PhotoTooLarge(PayloadTooLarge):
@@ -79,12 +85,15 @@ def _clean(name: str) -> str:
 
 
 async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits: Limits,
-                         file_fields: frozenset[str] = frozenset({"photos"})) -> list[Part]:
-    """Every part of the body, in order; raises 413 at the first limit crossed, 400 when malformed."""
+                         file_fields: frozenset[str] = frozenset({"photos"}),
+                         known: frozenset[str] | None = None, idle_seconds: float = 30.0) -> list[Part]:
+    """Every part of the body, in order; raises 413 at the first limit crossed, 400 when malformed,
+    422 ``unknown_part`` for a part name outside ``known``, 408 when no byte arrives for ``idle_seconds``."""
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
-    if not boundary:
-        raise MalformedMultipart("multipart/form-data without a boundary")
+    if not boundary or len(boundary) > 70:  # RFC 2046: 1 to 70 characters
+        raise MalformedMultipart("multipart/form-data needs a boundary of 1 to 70 characters")
+    ended = [False]
     parts: list[Part] = []
     headers: dict[str, str] = {}
     header_field = bytearray()
@@ -113,6 +122,10 @@ async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits
         disposition = headers.get("content-disposition", "")
         _, params = parse_options_header(disposition)
         name = params.get(b"name", b"").decode("latin-1")
+        if known is not None and name not in known:
+            raise UnknownPart(f"unknown part '{name[:40]}'; this endpoint takes: {', '.join(sorted(known))}",
+                              errors=[{"loc": [name[:40]], "field": name[:40], "msg": "unknown part",
+                                       "type": "unknown_part"}])
         part = Part(name=name, filename=_filename(disposition), content_type=headers.get("content-type"))
         if name in file_fields:
             files += 1
@@ -131,12 +144,24 @@ async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits
                 raise PhotoTooLarge(f"a photo is limited to {limit:,} bytes")
             raise PayloadTooLarge(f"the part '{part.name[:40]}' is limited to {limit:,} bytes")
 
-    parser = MultipartParser(boundary, callbacks={  # type: ignore[arg-type]
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data})
+    def on_end() -> None:
+        ended[0] = True
+
     total = 0
     try:
-        async for chunk in stream:
+        parser = MultipartParser(boundary, callbacks={  # type: ignore[arg-type]
+            "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+            "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data, "on_end": on_end})
+        chunks = stream.__aiter__()
+        while True:
+            try:
+                # An idle client (a stalled phone) must not hold the request forever.
+                chunk = await asyncio.wait_for(chunks.__anext__(), timeout=idle_seconds)
+            except StopAsyncIteration:
+                break
+            except TimeoutError as exc:
+                raise BodyTimeout(f"no data for {idle_seconds:.0f} s") from exc
             total += len(chunk)
             if total > limits.total_bytes:
                 raise PayloadTooLarge(f"the request is limited to {limits.total_bytes:,} bytes")
@@ -144,6 +169,8 @@ async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits
         parser.finalize()
     except (MultipartParseError, ValueError) as exc:
         raise MalformedMultipart(str(exc)[:200]) from exc
+    if not ended[0]:
+        raise MalformedMultipart("the body ended before the closing boundary")
     return parts
 
 

@@ -168,8 +168,13 @@ def _rgb(image: Image.Image) -> Image.Image:
 
 def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    # No exif=, icc_profile= or xmp=: the derivative carries no metadata at all.
-    _rgb(image).save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    clean = _rgb(image)
+    if clean is image:
+        clean = image.copy()
+    # Pillow writes what info carries (a JPEG COM comment, say); no exif=/icc_profile=/xmp= either:
+    # the derivative carries no metadata at all.
+    clean.info = {}
+    clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return out.getvalue()
 
 
@@ -180,20 +185,41 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
+def _iso_boxes_complete(data: bytes) -> bool:
+    """Whether the top-level ISO-BMFF boxes (HEIF) add up to the file: a cut-off upload does not."""
+    offset = 0
+    while offset < len(data):
+        if offset + 8 > len(data):
+            return False
+        size = int.from_bytes(data[offset:offset + 4], "big")
+        if size == 1:
+            if offset + 16 > len(data):
+                return False
+            size = int.from_bytes(data[offset + 8:offset + 16], "big")
+        elif size == 0:  # the last box runs to the end of the file
+            return True
+        if size < 8 or offset + size > len(data):
+            return False
+        offset += size
+    return True
+
+
 def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     if not data:
         raise EmptyImage("the photo is empty (0 bytes)")
     kind = sniff(data)
     if kind is None:
         raise UnsupportedFormat("not a JPEG, PNG, WebP or HEIC/HEIF photo (judged by its bytes)")
+    if kind == "heif" and not _iso_boxes_complete(data):
+        raise CorruptImage("the HEIC/HEIF photo is truncated (its boxes run past the end of the file)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(str(exc)) from exc
+        raise ImageTooLarge(f"the photo has more than the {max_pixels:,} pixels allowed") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise CorruptImage(f"the {kind} photo cannot be read: {exc}") from exc
+        raise CorruptImage(f"the {kind} photo cannot be read ({type(exc).__name__})") from exc
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLarge(f"{width}x{height} pixels is more than the {max_pixels:,} allowed")
@@ -243,9 +269,9 @@ def process(data: bytes, *, max_pixels: int, local_tz: dt.tzinfo) -> Processed:
             small = ImageOps.exif_transpose(small)
         thumbnail = _jpeg(small)
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(str(exc)) from exc
+        raise ImageTooLarge(f"the photo has more than the {max_pixels:,} pixels allowed") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise CorruptImage(f"the {kind} photo is truncated or corrupt: {exc}") from exc
+        raise CorruptImage(f"the {kind} photo is truncated or corrupt ({type(exc).__name__})") from exc
     facts = PhotoFacts(sha256=hashlib.sha256(data).hexdigest(), format=kind, size_bytes=len(data), width=width,
                        height=height, orientation=orientation, taken_at=taken_at, gps_lat=gps[0], gps_lon=gps[1],
                        make=make, model=model, exif_problems=problems)
@@ -265,11 +291,18 @@ def display_copy(data: bytes, *, max_pixels: int) -> bytes:
 def stripped_original(data: bytes, *, max_pixels: int) -> tuple[bytes, str]:
     """The original for staff without metadata: ``(bytes, media type)``.
 
-    JPEGs lose their APP1 (EXIF/XMP), APP13 (IPTC) and COM segments without re-encoding, so the
-    pixels are the ones the phone took; other formats are re-encoded at full size, upright.
+    JPEGs lose their APP1 (EXIF/XMP), APP13 (IPTC) and COM segments and anything after the end of
+    the image (motion-photo videos, appended files) without re-encoding, so the pixels are the ones
+    the phone took; a minimal EXIF block with only the Orientation tag is put back so viewers still
+    turn it upright. Other formats are re-encoded at full size, upright, as JPEG.
     """
     if sniff(data) == "jpeg":
-        stripped = strip_jpeg_metadata(data)
+        orientation = 1
+        try:
+            orientation = int(Image.open(io.BytesIO(data)).getexif().get(ExifTags.Base.Orientation) or 1)
+        except Exception:  # noqa: BLE001 - unreadable EXIF: treat as upright
+            orientation = 1
+        stripped = strip_jpeg_metadata(data, orientation if 2 <= orientation <= 8 else 1)
         if stripped is not None:
             return stripped, "image/jpeg"
     image, _ = _open(data, max_pixels)
@@ -277,16 +310,28 @@ def stripped_original(data: bytes, *, max_pixels: int) -> tuple[bytes, str]:
     return _jpeg(image), "image/jpeg"
 
 
-def strip_jpeg_metadata(data: bytes) -> bytes | None:
-    """The JPEG without APP1/APP13/COM segments, or None when its segment structure is not standard."""
+def _orientation_app1(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    payload = exif.tobytes()  # starts with b"Exif\0\0"
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def strip_jpeg_metadata(data: bytes, orientation: int = 1) -> bytes | None:
+    """The JPEG without APP1/APP13/COM segments or trailing bytes, or None when its structure is not standard."""
     out = bytearray(data[:2])
+    if orientation != 1:
+        out += _orientation_app1(orientation)
     i = 2
     while i + 4 <= len(data):
         if data[i] != 0xFF:
             return None
         marker = data[i + 1]
-        if marker == 0xDA:  # start of scan: the entropy-coded data follows, copy the rest as is
-            out += data[i:]
+        if marker == 0xDA:  # start of scan: copy the scans up to and including the end-of-image marker
+            end = data.find(b"\xff\xd9", i + 2)
+            if end < 0:
+                return None
+            out += data[i:end + 2]
             return bytes(out)
         length = int.from_bytes(data[i + 2:i + 4], "big")
         if length < 2 or i + 2 + length > len(data):

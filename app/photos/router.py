@@ -21,9 +21,12 @@ STAFF = (Role.unit_staff, Role.dispatcher, Role.supervisor, Role.admin)
 
 async def _visible_photo(session, principal, photo_id: int) -> Photo:  # type: ignore[no-untyped-def]
     photo = (await session.execute(select(Photo).where(Photo.id == photo_id))).scalar_one_or_none()
-    if photo is None:
-        raise NotFound(f"No photo with id {photo_id}")
-    await get_visible_case(session, principal, photo.case_id)  # 404 when the case is not theirs
+    try:
+        if photo is None:
+            raise NotFound()
+        await get_visible_case(session, principal, photo.case_id)
+    except NotFound:  # the same answer whether the photo is missing or not the caller's to see
+        raise NotFound(f"No photo with id {photo_id}") from None
     return photo
 
 
@@ -31,12 +34,13 @@ def _send(data: bytes | None, etag: str, if_none_match: str | None, media_type: 
     if data is None:
         raise NotFound("The photo's file is missing from storage")
     headers = {"ETag": etag, "Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"}
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+    tags = [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
+    if if_none_match and (etag in tags or "*" in tags):
         return Response(status_code=304, headers=headers)
     return Response(content=data, media_type=media_type, headers=headers)
 
 
-@router.get("/{photo_id}", summary="A photo: display size (<= 1600 px) or, for staff, the original",
+@router.api_route("/{photo_id}", methods=["GET", "HEAD"], summary="A photo: display size (<= 1600 px) or, for staff, the original",
             responses={200: {"content": {"image/jpeg": {}}}, 304: {"description": "Not modified"}})
 async def get_photo(photo_id: IdPath, request: Request, principal: CaseReader, session: SessionDep,
                     variant: Literal["display", "original"] = "display",
@@ -55,7 +59,7 @@ async def get_photo(photo_id: IdPath, request: Request, principal: CaseReader, s
     return _send(await workshop.ensure_display(photo.sha256), f'"{photo.sha256}-display"', if_none_match)
 
 
-@router.get("/{photo_id}/thumbnail", summary="A photo's thumbnail (<= 320 px JPEG, no EXIF)",
+@router.api_route("/{photo_id}/thumbnail", methods=["GET", "HEAD"], summary="A photo's thumbnail (<= 320 px JPEG, no EXIF)",
             responses={200: {"content": {"image/jpeg": {}}}, 304: {"description": "Not modified"}})
 async def get_thumbnail(photo_id: IdPath, request: Request, principal: CaseReader, session: SessionDep,
                         if_none_match: str | None = Header(default=None, max_length=1024)) -> Response:

@@ -30,8 +30,9 @@ from app.core.i18n import Lang
 from app.geo.coords import CoordSystem, distance_m, to_wgs84
 from app.grids.index import GridIndexCache
 from app.photos.service import Ingested, PhotoWorkshop, attach
+from app.reports.access import visible
 from app.reports.models import OPEN_STATUSES, Alert, Case, CaseEvent, IdempotencyRecord, Status
-from app.reports.present import cases_out
+from app.reports.present import cases_out, sees_private_evidence
 from app.reports.schemas import DuplicateRef, ReportIn
 from app.routing.service import route_point
 from app.workflow import clock
@@ -128,8 +129,10 @@ def _clock_flags(observed_at: dt.datetime | None, now: dt.datetime, settings: Se
     return ["clock_skew"] if too_late or too_early else []
 
 
-async def possible_duplicates(session: AsyncSession, case: Case, settings: Settings) -> list[DuplicateRef]:
-    """Open cases of the same category within ``duplicate_radius_m`` filed in the last ``duplicate_days``."""
+async def possible_duplicates(session: AsyncSession, case: Case, settings: Settings,
+                              visible_to_caller: Any = None) -> list[DuplicateRef]:
+    """Open cases of the same category within ``duplicate_radius_m`` filed in the last ``duplicate_days``,
+    among those the caller may see (``visible_to_caller``: a condition from app.reports.access)."""
     radius = settings.reports.duplicate_radius_m
     dlat = radius / 111_000.0
     dlon = radius / (111_000.0 * max(math.cos(math.radians(case.lat)), 0.01))
@@ -138,6 +141,7 @@ async def possible_duplicates(session: AsyncSession, case: Case, settings: Setti
         Case.category_code == case.category_code, Case.id != case.id, Case.created_at >= since,
         Case.status.in_([s.value for s in OPEN_STATUSES]),
         Case.lat.between(case.lat - dlat, case.lat + dlat), Case.lon.between(case.lon - dlon, case.lon + dlon),
+        *([visible_to_caller] if visible_to_caller is not None else []),
     ).order_by(Case.created_at.desc()).limit(50))).scalars()
     out = []
     for other in rows:
@@ -199,9 +203,17 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
                 self_handled=data.self_handled, flags=_clock_flags(data.observed_at, now, ctx.settings),
                 routed_unit_id=decision.unit_id, time_limit=category.time_limit, time_unit=category.time_unit,
                 created_at=now, updated_at=now)
-    if data.self_handled and category.after_photo_required and not after:
-        raise ValidationProblem([{"loc": ["after_photos"], "msg": f"category {category.code} needs an after photo "
-                                  "to be resolved", "type": "after_photo_required"}], code="after_photo_required")
+    if data.self_handled:
+        if category.veto:
+            raise ValidationProblem([{"loc": ["report", "self_handled"], "msg": "a veto item (一票否决) goes to the "
+                                      "command centre, it cannot be self-handled", "type": "not_allowed"}])
+        if not photos:
+            raise ValidationProblem([{"loc": ["photos"], "msg": "a self-handled report needs a before photo",
+                                      "type": "missing"}])
+        if category.after_photo_required and not after:
+            raise ValidationProblem([{"loc": ["after_photos"], "msg": f"category {category.code} needs an after "
+                                      "photo to be resolved", "type": "after_photo_required"}],
+                                    code="after_photo_required")
     session.add(case)
     lost = await _flush_or_replay(session, owner, keys, print_)
     if lost is not None:
@@ -235,8 +247,9 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
         case.status, case.unit_id = Status.dispatched.value, decision.unit_id
         clock.start(case, ctx.calendar, now)
     await session.flush()
-    duplicates = await possible_duplicates(session, case, ctx.settings)
-    out = (await cases_out(session, [case], ctx.lang, ctx.calendar, duplicates=duplicates))[0]
+    duplicates = await possible_duplicates(session, case, ctx.settings, await visible(session, principal))
+    out = (await cases_out(session, [case], ctx.lang, ctx.calendar, duplicates=duplicates,
+                           private=sees_private_evidence(principal)))[0]
     body = out.model_dump(mode="json")
     for key in keys:
         session.add(IdempotencyRecord(owner=owner, key=key, fingerprint=print_, status_code=201, response=body,

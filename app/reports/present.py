@@ -23,26 +23,32 @@ from app.units.models import Unit
 from app.workflow import clock
 from app.workflow.calendar import WorkCalendar
 
-def photo_out(photo: Photo) -> PhotoOut:
-    gps = {"lat": photo.gps_lat, "lon": photo.gps_lon} if photo.gps_lat is not None and photo.gps_lon is not None \
-        else None
+def photo_out(photo: Photo, private: bool = True) -> PhotoOut:
+    """A photo's facts; without ``private``, its EXIF position, time and file name are left out."""
+    gps = {"lat": photo.gps_lat, "lon": photo.gps_lon} if private and photo.gps_lat is not None \
+        and photo.gps_lon is not None else None
     return PhotoOut(id=photo.id, stage=photo.stage, sha256=photo.sha256, width=photo.width, height=photo.height,
-                    format=photo.format, size_bytes=photo.size_bytes, taken_at=photo.taken_at, gps=gps,
-                    distance_m=photo.distance_m, flags=list(photo.flags), filename=photo.original_filename,
+                    format=photo.format, size_bytes=photo.size_bytes, taken_at=photo.taken_at if private else None,
+                    gps=gps, distance_m=photo.distance_m, flags=list(photo.flags),
+                    filename=photo.original_filename if private else None,
                     url=f"/api/v1/photos/{photo.id}", thumbnail_url=f"/api/v1/photos/{photo.id}/thumbnail",
                     created_at=photo.created_at)
 
 
 async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, calendar: WorkCalendar,
-                    duplicates: list[DuplicateRef] | None = None) -> list[CaseOut]:
-    """Cases with their cell, unit, category, photos and routing explanation, in a fixed number of queries."""
+                    duplicates: list[DuplicateRef] | None = None, private: bool = True) -> list[CaseOut]:
+    """Cases with their cell, unit, category, photos and routing explanation, in a fixed number of queries.
+
+    ``private`` shows each photo's EXIF position, time and file name (where the worker stood, and
+    when): for the command centre and grid workers, not for unit staff or third-party servers.
+    """
     if not cases:
         return []
     cells = {c.id: c for c in (await session.execute(
         select(GridCell).where(GridCell.id.in_({c.grid_id for c in cases})))).scalars()}
     matched_names = dict((await session.execute(select(GridCell.code, GridCell.name).where(
         GridCell.code.in_({c.routing_cell_code for c in cases})))).all())
-    unit_ids = {c.unit_id for c in cases if c.unit_id is not None}
+    unit_ids = {u for c in cases for u in (c.unit_id, c.routed_unit_id) if u is not None}
     units = {u.id: u for u in (await session.execute(select(Unit).where(Unit.id.in_(unit_ids)))).scalars()} \
         if unit_ids else {}
     categories = {c.code: c for c in (await session.execute(
@@ -57,10 +63,11 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
         chain_cell = ChainCell(cell.id, cell.code, cell.name, cell.level)
         matched = chain_cell if case.routing_cell_code == cell.code else \
             ChainCell(0, case.routing_cell_code, matched_names.get(case.routing_cell_code, case.routing_cell_code), 0)
+        routed = units.get(case.routed_unit_id) if case.routed_unit_id is not None else None
         decision = Decision(rule=Rule(case.routing_rule), cell=chain_cell,
-                            matched_cell=None if case.routing_rule == Rule.none.value else matched,
-                            assignment_id=case.routing_assignment_id, unit_id=case.unit_id,
-                            unit_name=unit.name if unit else None, category_code=case.category_code)
+                            matched_cell=None if case.routing_rule == Rule.none.value or routed is None else matched,
+                            assignment_id=case.routing_assignment_id, unit_id=case.routed_unit_id,
+                            unit_name=routed.name if routed else None, category_code=case.category_code)
         status = Status(case.status)
         out.append(CaseOut(
             id=case.id, tracking_code=case.tracking_code, status=status,
@@ -75,7 +82,15 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
                                rule=Rule(case.routing_rule), inherited=decision.inherited,
                                explanation=decision.explanation(lang)),
             priority=case.priority, due_at=case.due_at, light=clock.case_light(case, calendar, now),
-            photos=[photo_out(p) for p in photos[case.id]], flags=list(case.flags), observed_at=case.observed_at,
+            photos=[photo_out(p, private) for p in photos[case.id]], flags=list(case.flags), observed_at=case.observed_at,
             self_handled=case.self_handled, version=case.version, created_at=case.created_at,
             updated_at=case.updated_at, possible_duplicates=duplicates))
     return out
+
+
+def sees_private_evidence(principal: object) -> bool:
+    """Whether a caller sees photos' EXIF positions, times and file names (see :func:`cases_out`)."""
+    from app.auth.models import Role
+
+    role = getattr(principal, "role", None)
+    return role is not None and role is not Role.unit_staff

@@ -18,7 +18,7 @@ from app.photos.service import attach
 from app.reports.access import get_visible_case
 from app.reports.intake import IntakeContext, file_report, new_event
 from app.reports.permissions import CaseReader, PhotoAdder, Reporter
-from app.reports.present import cases_out
+from app.reports.present import cases_out, sees_private_evidence
 from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -41,7 +41,7 @@ def _limits(settings: Any) -> Limits:
 def parse_part(model: type[M], raw: bytes, part: str) -> M:
     """``raw`` JSON as ``model``; errors point at ``<part>.<field>`` (malformed JSON at ``<part>``)."""
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(raw.removeprefix(b"\xef\xbb\xbf"))  # some clients send a BOM
     except ValidationError as exc:
         raise ValidationProblem([{"loc": [part, *[str(p) for p in err.get("loc", ())]], "msg": str(err.get("msg")),
                                   "type": err.get("type", "")} for err in exc.errors()]) from exc
@@ -56,7 +56,9 @@ async def read_request(request: Request, settings: Any, json_name: str,
         limits = _limits(settings)
         if int(request.headers.get("content-length") or 0) > limits.total_bytes:
             raise PayloadTooLarge(f"the request is limited to {limits.total_bytes:,} bytes")
-        parts = await read_multipart(content_type, request.stream(), limits, file_fields)
+        parts = await read_multipart(content_type, request.stream(), limits, file_fields,
+                                     known=frozenset({json_name}) | file_fields,
+                                     idle_seconds=settings.photos.body_idle_seconds)
         has_json = any(p.name == json_name for p in parts)
         return (json_part(parts, json_name) if has_json else None), [p for p in parts if p.name in file_fields]
     if media in ("application/json", "text/plain", ""):
@@ -113,7 +115,8 @@ async def get_report(case_id: IdPath, request: Request, response: Response, prin
     """The case with its cell, unit, routing, deadline, light and photos; 404 when the caller may not see it."""
     case = await get_visible_case(session, principal, case_id)
     response.headers["ETag"] = _etag(case.id, case.version)
-    return (await cases_out(session, [case], lang, request.app.state.calendar))[0]
+    return (await cases_out(session, [case], lang, request.app.state.calendar,
+                            private=sees_private_evidence(principal)))[0]
 
 
 STAGES_BY_ROLE = {Role.worker: {"report", "check"}, Role.unit_staff: {"resolution"},
@@ -129,8 +132,8 @@ async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, s
     Workers add ``report``/``check`` photos, the assigned unit's staff ``resolution`` photos. 404 when
     the caller may not see the case; 403 ``stage_not_allowed``.
     """
-    case = await get_visible_case(session, principal, case_id)
     raw, files = await read_request(request, settings, "stage", frozenset({"photos"}))
+    case = await get_visible_case(session, principal, case_id)
     stage = (raw or b"").decode("utf-8", "replace").strip()
     if stage not in ("report", "resolution", "check"):
         raise ValidationProblem([{"loc": ["stage"], "msg": "one of report, resolution, check", "type": "enum"}])
@@ -152,5 +155,6 @@ async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, s
     await workshop.store(photos, hooks, request.app.state.db)
     await attach(session, case_id=case.id, photos=photos, stage=stage, uploader_id=principal.user.id,
                  event_id=event.id, point=(case.lat, case.lon), reported_at=utcnow(), settings=settings)
-    return (await cases_out(session, [case], lang, request.app.state.calendar))[0]
+    return (await cases_out(session, [case], lang, request.app.state.calendar,
+                            private=sees_private_evidence(principal)))[0]
 

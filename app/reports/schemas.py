@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.auth.schemas import UnitRef
 from app.core.schemas import Input
@@ -27,12 +27,22 @@ class ReportIn(Input):
     client_id: uuid.UUID | None = Field(default=None, description="made by the phone; a retry with it creates nothing")
     category_code: str = Field(pattern=r"^\d{5}$")
     description: str = Field(default="", max_length=2000)
-    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
-    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False, strict=True)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False, strict=True)
     coord_system: CoordSystem = CoordSystem.wgs84
     address: str | None = Field(default=None, max_length=255)
     observed_at: AwareDatetime | None = Field(default=None, description="the phone's clock: kept, never trusted")
-    self_handled: bool = False
+    self_handled: bool = Field(default=False, strict=True)
+
+    @field_validator("observed_at", mode="after")
+    @classmethod
+    def _representable(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None:
+            try:
+                value.astimezone(dt.timezone.utc)
+            except OverflowError as exc:
+                raise ValueError("out of range once converted to UTC") from exc
+        return value
 
 
 class PhotoOut(BaseModel):

@@ -12,7 +12,7 @@ from app.core.errors import ValidationProblem
 from app.core.i18n import LangDep
 from app.photos.service import photos_of
 from app.reports.access import get_visible_case
-from app.reports.present import cases_out, photo_out
+from app.reports.present import cases_out, sees_private_evidence, photo_out
 from app.reports.router import parse_part, read_request
 from app.reports.schemas import CaseOut
 from app.workflow.schemas import ActionIn, Actor, EventList, EventOut
@@ -55,7 +55,7 @@ async def take_action(case_id: IdPath, request: Request, response: Response, pri
     await act(session, ctx, principal, case, data, photos, if_match)
     await session.refresh(case)
     response.headers["ETag"] = f'"case-{case.id}-v{case.version}"'
-    return (await cases_out(session, [case], lang, state.calendar))[0]
+    return (await cases_out(session, [case], lang, state.calendar, private=sees_private_evidence(principal)))[0]
 
 
 @router.get("/{case_id}/events", response_model=EventList, summary="A case's history, oldest first")
@@ -67,7 +67,7 @@ async def list_events(case_id: IdPath, principal: HistoryReader, session: Sessio
     by_event: dict[int, list] = {}
     for p in photos:
         if p.event_id is not None:
-            by_event.setdefault(p.event_id, []).append(photo_out(p))
+            by_event.setdefault(p.event_id, []).append(photo_out(p, sees_private_evidence(principal)))
     return EventList(items=[EventOut(
         id=e.id, action=e.action, actor=Actor(id=u.id if u else None, username=u.username if u else None,
                                               role=u.role if u else None, kind=e.actor_kind),
