@@ -23,7 +23,8 @@ from app.photos.service import PhotoWorkshop
 from app.reports.router import router as reports_router
 from app.routing.router import router as routing_router
 from app.units.router import router as units_router
-from app.workflow.calendar import WorkCalendar
+from app.workflow.calendar_data import CalendarCache
+from app.workflow.calendar_router import router as calendar_router
 from app.workflow.router import router as workflow_router
 
 PROBLEM_SCHEMA = {
@@ -63,13 +64,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.grid_index = GridIndexCache()
     app.state.workshop = PhotoWorkshop(settings)
-    app.state.calendar = WorkCalendar(tz=settings.workflow_tz)
+    app.state.calendars = CalendarCache(settings.workflow_tz)
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
     for router in (auth_router, grids_router, units_router, categories_router, routing_router, reports_router,
-                   workflow_router, photos_router):
+                   workflow_router, photos_router, calendar_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")

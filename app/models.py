@@ -7,6 +7,7 @@ from app.grids.models import GridCell, GridRevision
 from app.photos.models import Photo
 from app.reports.models import Alert, Case, CaseEvent, IdempotencyRecord
 from app.units.models import Assignment, Unit
+from app.workflow.models import CalendarDay
 
-__all__ = ["Alert", "ApiKey", "Assignment", "Base", "Case", "CaseEvent", "Category", "CategoryMajor", "GridCell",
+__all__ = ["Alert", "ApiKey", "Assignment", "Base", "CalendarDay", "Case", "CaseEvent", "Category", "CategoryMajor", "GridCell",
            "GridRevision", "IdempotencyRecord", "Photo", "Unit", "User", "WorkerGrid"]

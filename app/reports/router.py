@@ -20,6 +20,7 @@ from app.reports.intake import IntakeContext, file_report, new_event
 from app.reports.permissions import CaseReader, PhotoAdder, Reporter
 from app.reports.present import cases_out, sees_private_evidence
 from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
+from app.workflow.calendar_data import CalendarDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 M = TypeVar("M", bound=BaseModel)
@@ -66,10 +67,10 @@ async def read_request(request: Request, settings: Any, json_name: str,
     raise UnsupportedMediaType(f"'{media}' is not accepted here")
 
 
-def _context(request: Request, settings: Any, hooks: Any, lang: Any) -> IntakeContext:
+def _context(request: Request, settings: Any, hooks: Any, lang: Any, calendar: Any) -> IntakeContext:
     state = request.app.state
     return IntakeContext(settings=settings, grid_index=state.grid_index, workshop=state.workshop,
-                         calendar=state.calendar, db=state.db, hooks=hooks, lang=lang)
+                         calendar=calendar, db=state.db, hooks=hooks, lang=lang)
 
 
 def _etag(case_id: int, version: int) -> str:
@@ -84,7 +85,8 @@ def _etag(case_id: int, version: int) -> str:
                      "after_photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
                  "application/json": {"schema": {"$ref": "#/components/schemas/ReportIn"}}}}})
 async def create_report(request: Request, principal: Reporter, session: SessionDep, settings: SettingsDep,
-                        hooks: HooksDep, lang: LangDep, idempotency_key: IdempotencyKey = None) -> Response:
+                        hooks: HooksDep, lang: LangDep, calendar: CalendarDep,
+                        idempotency_key: IdempotencyKey = None) -> Response:
     """A grid worker's report: ``multipart/form-data`` with a ``report`` JSON part and 0..N ``photos``
     (JPEG, PNG, WebP, HEIC; judged by their bytes), or plain JSON without photos.
 
@@ -98,7 +100,7 @@ async def create_report(request: Request, principal: Reporter, session: SessionD
     if raw is None:
         raise ValidationProblem([{"loc": ["report"], "msg": "the 'report' part is required", "type": "missing"}])
     data = parse_part(ReportIn, raw, "report")
-    filed = await file_report(session, _context(request, settings, hooks, lang), principal, data,
+    filed = await file_report(session, _context(request, settings, hooks, lang, calendar), principal, data,
                               [p for p in files if p.name == "photos"], idempotency_key,
                               source="api" if principal.api_key else "app",
                               after_parts=[p for p in files if p.name == "after_photos"])
@@ -110,12 +112,12 @@ async def create_report(request: Request, principal: Reporter, session: SessionD
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="One case")
-async def get_report(case_id: IdPath, request: Request, response: Response, principal: CaseReader,
-                     session: SessionDep, lang: LangDep) -> CaseOut:
+async def get_report(case_id: IdPath, response: Response, principal: CaseReader, session: SessionDep,
+                     lang: LangDep, calendar: CalendarDep) -> CaseOut:
     """The case with its cell, unit, routing, deadline, light and photos; 404 when the caller may not see it."""
     case = await get_visible_case(session, principal, case_id)
     response.headers["ETag"] = _etag(case.id, case.version)
-    return (await cases_out(session, [case], lang, request.app.state.calendar,
+    return (await cases_out(session, [case], lang, calendar,
                             private=sees_private_evidence(principal)))[0]
 
 
@@ -126,7 +128,7 @@ STAGES_BY_ROLE = {Role.worker: {"report", "check"}, Role.unit_staff: {"resolutio
 
 @router.post("/{case_id}/photos", response_model=CaseOut, status_code=201, summary="Add evidence photos")
 async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, session: SessionDep,
-                     settings: SettingsDep, hooks: HooksDep, lang: LangDep) -> CaseOut:
+                     settings: SettingsDep, hooks: HooksDep, lang: LangDep, calendar: CalendarDep) -> CaseOut:
     """``multipart/form-data`` with a ``stage`` part (``report``, ``resolution``, ``check``) and ``photos``.
 
     Workers add ``report``/``check`` photos, the assigned unit's staff ``resolution`` photos. 404 when
@@ -155,6 +157,6 @@ async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, s
     await workshop.store(photos, hooks, request.app.state.db)
     await attach(session, case_id=case.id, photos=photos, stage=stage, uploader_id=principal.user.id,
                  event_id=event.id, point=(case.lat, case.lon), reported_at=utcnow(), settings=settings)
-    return (await cases_out(session, [case], lang, request.app.state.calendar,
+    return (await cases_out(session, [case], lang, calendar,
                             private=sees_private_evidence(principal)))[0]
 

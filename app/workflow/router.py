@@ -15,6 +15,7 @@ from app.reports.access import get_visible_case
 from app.reports.present import cases_out, sees_private_evidence, photo_out
 from app.reports.router import parse_part, read_request
 from app.reports.schemas import CaseOut
+from app.workflow.calendar_data import CalendarDep
 from app.workflow.schemas import ActionIn, Actor, EventList, EventOut
 from app.workflow.service import ActionContext, act, events_of
 
@@ -32,6 +33,7 @@ HistoryReader = Annotated[Principal, Depends(Allow(*EVERY_ROLE, api_keys=True))]
                      "photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}})
 async def take_action(case_id: IdPath, request: Request, response: Response, principal: CaseActor,
                       session: SessionDep, settings: SettingsDep, hooks: HooksDep, lang: LangDep,
+                      calendar: CalendarDep,
                       if_match: Annotated[str | None, Header(max_length=200)] = None) -> CaseOut:
     """``{"action": ..., "note", "reason", "unit_id", "hours", "approve", "duplicate_of"}`` (DOMAIN.md table).
 
@@ -51,11 +53,11 @@ async def take_action(case_id: IdPath, request: Request, response: Response, pri
         await release(session)
         photos = await state.workshop.ingest(files)
     case = await get_visible_case(session, principal, case_id)
-    ctx = ActionContext(settings=settings, calendar=state.calendar, workshop=state.workshop, hooks=hooks, db=state.db)
+    ctx = ActionContext(settings=settings, calendar=calendar, workshop=state.workshop, hooks=hooks, db=state.db)
     await act(session, ctx, principal, case, data, photos, if_match)
     await session.refresh(case)
     response.headers["ETag"] = f'"case-{case.id}-v{case.version}"'
-    return (await cases_out(session, [case], lang, state.calendar, private=sees_private_evidence(principal)))[0]
+    return (await cases_out(session, [case], lang, calendar, private=sees_private_evidence(principal)))[0]
 
 
 @router.get("/{case_id}/events", response_model=EventList, summary="A case's history, oldest first")
