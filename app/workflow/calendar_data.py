@@ -14,9 +14,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.deps import SessionDep
+from app.core.db import Database
 from app.workflow.calendar import WorkCalendar
 from app.workflow.models import CalendarDay
 
@@ -33,19 +32,22 @@ class CalendarCache:
     def invalidate(self) -> None:
         self._loaded_at = -1e9
 
-    async def get(self, session: AsyncSession) -> WorkCalendar:
+    async def get(self, db: Database) -> WorkCalendar:
+        """The calendar; reads the loaded days in a short read-only session of its own when stale, so a
+        writing request's transaction (and SQLite's write lock) is not begun by merely asking."""
         if time.monotonic() - self._loaded_at < REFRESH_SECONDS:
             return self._calendar
         async with self._lock:
             if time.monotonic() - self._loaded_at >= REFRESH_SECONDS:
-                rows = (await session.execute(select(CalendarDay.day, CalendarDay.workday))).all()
+                async with db.sessionmaker() as session:
+                    rows = (await session.execute(select(CalendarDay.day, CalendarDay.workday))).all()
                 self._calendar = WorkCalendar(tz=self.tz, overrides={d: w for d, w in rows})
                 self._loaded_at = time.monotonic()
         return self._calendar
 
 
-async def _calendar(request: Request, session: SessionDep) -> WorkCalendar:
-    return await request.app.state.calendars.get(session)
+async def _calendar(request: Request) -> WorkCalendar:
+    return await request.app.state.calendars.get(request.app.state.db)
 
 
 CalendarDep = Annotated[WorkCalendar, Depends(_calendar)]

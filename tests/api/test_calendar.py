@@ -18,7 +18,7 @@ async def test_an_admin_loads_a_year_the_package_does_not_know(client, world, ap
     year = (await client.get("/api/v1/calendar/2031", headers=world.headers("dispatcher"))).json()
     assert {d["date"]: d["workday"] for d in year["days"]} == {"2031-09-28": True, "2031-10-01": False,
                                                                "2031-10-02": False}
-    calendar = await app.state.calendars.get(None)  # already loaded by the GET above: no query needed
+    calendar = await app.state.calendars.get(app.state.db)
     import datetime as dt
 
     assert not calendar.is_workday(dt.date(2031, 10, 1)) and calendar.is_workday(dt.date(2031, 9, 28))
