@@ -20,6 +20,7 @@ from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
 from app.photos.router import router as photos_router
 from app.photos.service import PhotoWorkshop
+from app.reports.listing import router as listing_router
 from app.reports.router import router as reports_router
 from app.routing.router import router as routing_router
 from app.units.router import router as units_router
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
-    for router in (auth_router, grids_router, units_router, categories_router, routing_router, reports_router,
+    for router in (auth_router, grids_router, units_router, categories_router, routing_router, listing_router,
+                   reports_router,
                    workflow_router, photos_router, calendar_router):
         app.include_router(router)
 

@@ -100,6 +100,7 @@ class Case(Base):
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    yellow_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # when 80 % of the limit is used
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_on_time: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -25,6 +25,8 @@ def _elapsed(case: Case, calendar: WorkCalendar, since: dt.datetime, now: dt.dat
 
 
 def _due(case: Case, calendar: WorkCalendar, start: dt.datetime, remaining: float) -> dt.datetime:
+    if remaining <= 0:
+        return start.astimezone(dt.timezone.utc)
     if _natural(case):
         return (start + dt.timedelta(seconds=remaining)).astimezone(dt.timezone.utc)
     return calendar.add_working_seconds(start, max(remaining, 0.0))
@@ -41,7 +43,9 @@ def start(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
 def restart(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
     """Run the clock again with the time that is left (resume after a hold, rework)."""
     case.clock_started_at = now
-    case.due_at = _due(case, calendar, now, (case.limit_seconds or 0.0) - case.used_seconds)
+    remaining = (case.limit_seconds or 0.0) - case.used_seconds
+    case.due_at = _due(case, calendar, now, remaining)
+    case.yellow_at = _due(case, calendar, now, remaining - 0.2 * (case.limit_seconds or 0.0))
 
 
 def stop(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
@@ -49,7 +53,7 @@ def stop(case: Case, calendar: WorkCalendar, now: dt.datetime) -> None:
     if case.clock_started_at is not None:
         case.used_seconds += _elapsed(case, calendar, case.clock_started_at, now)
     case.clock_started_at = None
-    case.due_at = None
+    case.due_at = case.yellow_at = None
 
 
 def extend(case: Case, calendar: WorkCalendar, hours: int, now: dt.datetime) -> None:
@@ -58,6 +62,8 @@ def extend(case: Case, calendar: WorkCalendar, hours: int, now: dt.datetime) -> 
     if case.clock_started_at is not None:
         banked = case.used_seconds + _elapsed(case, calendar, case.clock_started_at, now)
         case.due_at = _due(case, calendar, now, case.limit_seconds - banked)
+        case.yellow_at = _due(case, calendar, now, 0.8 * case.limit_seconds - banked) \
+            if banked < 0.8 * case.limit_seconds else now
 
 
 def used_fraction(case: Case, calendar: WorkCalendar, now: dt.datetime) -> float | None:
@@ -70,8 +76,16 @@ def used_fraction(case: Case, calendar: WorkCalendar, now: dt.datetime) -> float
 
 
 def case_light(case: Case, calendar: WorkCalendar, now: dt.datetime) -> str | None:
-    """green/yellow/red while the clock runs or is held; None before dispatch and once resolved."""
-    if case.clock_started_at is None and case.status != "on_hold":
+    """green/yellow/red while the clock runs or is held; None before dispatch and once resolved.
+
+    While it runs the light follows the stored instants (``yellow_at``: 80 % used, ``due_at``), the
+    same ones the list filters on, so what a list shows and what it filters never disagree.
+    """
+    if case.clock_started_at is not None and case.due_at is not None and case.yellow_at is not None:
+        if now > case.due_at:
+            return "red"
+        return "yellow" if now >= case.yellow_at else "green"
+    if case.status != "on_hold":
         return None
     fraction = used_fraction(case, calendar, now)
     return light(fraction) if fraction is not None else None

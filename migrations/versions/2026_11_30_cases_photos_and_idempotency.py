@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("urge_count", sa.Integer(), nullable=False),
         sa.Column("dispatched_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("due_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("yellow_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_on_time", sa.Boolean(), nullable=True),
         sa.Column("closed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
