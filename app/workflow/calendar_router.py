@@ -78,6 +78,11 @@ async def put_year(year: Year, data: YearIn, request: Request, _: CalendarEditor
     from app.core.errors import ValidationProblem
     from app.workflow.calendar import WorkCalendar
 
+    seen: set[dt.date] = set()
+    twice = [i for i, d in enumerate(data.days) if d.date in seen or seen.add(d.date)]
+    if twice:
+        raise ValidationProblem([{"loc": ["days", i, "date"], "msg": "this date is listed twice", "type": "duplicate"}
+                                 for i in twice[:20]])
     wrong = [i for i, d in enumerate(data.days) if d.date.year != year]
     if wrong:
         raise ValidationProblem([{"loc": ["days", i, "date"], "msg": f"not in {year}", "type": "wrong_year"}

@@ -42,6 +42,7 @@ class Who(str, enum.Enum):
     admin = "admin"
     unit_staff = "unit_staff"  # staff of the unit the case is dispatched to now
     cell_worker = "cell_worker"  # a grid worker who patrols the case's cell (or a cell above it)
+    closer = "closer"  # a dispatcher, for a self-handled case (自处理: "a dispatcher or supervisor closes it")
     viewer = "viewer"  # anyone who can see the case
 
 
@@ -68,6 +69,7 @@ class Rule:
     effects: frozenset[Effect] = frozenset()
     pending: str | None = None  # decide_*: a request of this kind must be pending
     denied_target: Status | None = None  # decide_*: where a denial leaves the case (None: where it is)
+    unitless_target: Status | None = None  # where it leads when the case has no unit (a self-handled case)
 
 
 def _rule(action: Action, sources: Iterable[Status], target: Status | None, who: Iterable[Who],
@@ -77,7 +79,7 @@ def _rule(action: Action, sources: Iterable[Status], target: Status | None, who:
 
 DISPATCH = (Who.dispatcher, Who.admin)
 HANDLING = (S.dispatched, S.in_progress)
-CHECKERS = (Who.cell_worker, Who.supervisor, Who.admin)
+CHECKERS = (Who.cell_worker, Who.supervisor, Who.admin, Who.closer)
 
 TABLE: dict[Action, Rule] = {r.action: r for r in (
     _rule(Action.register, [S.reported], S.registered, DISPATCH),
@@ -88,7 +90,10 @@ TABLE: dict[Action, Rule] = {r.action: r for r in (
           [Effect.count_return, Effect.clear_unit, Effect.stop_clock]),
     _rule(Action.resolve, [S.in_progress], S.resolved, [Who.unit_staff], [], [Effect.stop_clock]),
     _rule(Action.verify, [S.resolved], S.closed, CHECKERS, [], [Effect.close]),
-    _rule(Action.rework, [S.resolved], S.in_progress, CHECKERS, ["reason"], [Effect.count_rework, Effect.restart_clock]),
+    # A failed check sends the case back to its unit; a self-handled case has none, so it goes to the
+    # dispatchers' queue instead (its clock starts when it is dispatched).
+    _rule(Action.rework, [S.resolved], S.in_progress, CHECKERS, ["reason"], [Effect.count_rework, Effect.restart_clock],
+          unitless_target=S.registered),
     _rule(Action.request_extension, HANDLING, None, [Who.unit_staff], ["reason", "hours"]),
     _rule(Action.decide_extension, HANDLING, None, DISPATCH, ["approve"], [Effect.extend], pending="extension"),
     _rule(Action.request_hold, HANDLING, None, [Who.unit_staff], ["reason"]),
@@ -135,7 +140,7 @@ def allowed_actions(status: Status, relations: Iterable[Who] = tuple(Who),
 
 
 def decide(action: Action, status: Status, relations: Iterable[Who], given: Iterable[str],
-           pending: Iterable[str] = (), approve: bool | None = None) -> Outcome:
+           pending: Iterable[str] = (), approve: bool | None = None, has_unit: bool = True) -> Outcome:
     """The transition ``action`` makes from ``status`` for a caller holding ``relations``.
 
     ``given`` names the request's non-empty fields; ``pending`` the open requests on the case
@@ -155,6 +160,9 @@ def decide(action: Action, status: Status, relations: Iterable[Who], given: Iter
         raise MissingFields(f"'{action.value}' needs {', '.join(missing)}", allowed=missing)
     target = rule.target if rule.target is not None else status
     effects = rule.effects
+    if not has_unit and rule.unitless_target is not None:
+        target = rule.unitless_target
+        effects = frozenset(e for e in effects if e is not Effect.restart_clock)
     if rule.pending is not None and approve is False:
         target = rule.denied_target or status
         effects = frozenset()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.deps import DbId
 from app.core.schemas import Input
 from app.reports.schemas import PhotoOut
 from app.workflow.rules import Action
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]  # blank counts as absent
 
 
 class ActionIn(Input):
@@ -19,11 +23,11 @@ class ActionIn(Input):
                                                              "unit_id": 5}})
 
     action: Action
-    note: str | None = Field(default=None, max_length=2000)
-    reason: str | None = Field(default=None, max_length=2000)
+    note: Text | None = None
+    reason: Text | None = None
     unit_id: DbId | None = Field(default=None, description="dispatch: the unit (default: the routed one)")
-    hours: int | None = Field(default=None, ge=1, le=720, description="request_extension: hours asked")
-    approve: bool | None = Field(default=None, description="decide_extension / decide_hold")
+    hours: int | None = Field(default=None, ge=1, le=720, strict=True, description="request_extension: hours asked")
+    approve: bool | None = Field(default=None, strict=True, description="decide_extension / decide_hold")
     duplicate_of: DbId | None = Field(default=None, description="reject: the case this one repeats")
 
 

@@ -58,6 +58,8 @@ async def relations(session: AsyncSession, principal: Principal, case: Case) -> 
     have |= {Role.dispatcher: {Who.dispatcher}, Role.supervisor: {Who.supervisor}, Role.admin: {Who.admin}}.get(role, set())
     if role is Role.unit_staff and case.unit_id is not None and user.unit_id == case.unit_id:
         have.add(Who.unit_staff)
+    if role is Role.dispatcher and case.self_handled:
+        have.add(Who.closer)
     if role is Role.worker:
         paths = (await session.execute(select(GridCell.path).join(WorkerGrid, WorkerGrid.grid_id == GridCell.id)
                                        .where(WorkerGrid.user_id == user.id))).scalars()
@@ -85,12 +87,12 @@ async def act(session: AsyncSession, ctx: ActionContext, principal: Principal, c
     pending = {"extension"} if case.pending_extension_hours else set()
     if case.pending_hold:
         pending.add("hold")
-    given = {k for k, v in data.model_dump(exclude={"action"}).items() if v not in (None, "")}
+    given = {k for k, v in data.model_dump(exclude={"action"}).items() if v is not None and v != ""}
     if photos:
         given.add("photos")
     status = Status(case.status)
     try:
-        outcome = decide(data.action, status, have, given, pending, data.approve)
+        outcome = decide(data.action, status, have, given, pending, data.approve, has_unit=case.unit_id is not None)
     except InvalidTransition as exc:
         raise TransitionRefused(f"{exc}; allowed now: {', '.join(exc.allowed) or 'nothing'}",
                                 current_status=status.value, allowed_actions=exc.allowed) from exc

@@ -26,7 +26,7 @@ def test_the_table_is_domain_md() -> None:
 
 def test_who_may_take_each_action() -> None:
     assert TABLE[Action.accept].who == {Who.unit_staff}
-    assert TABLE[Action.verify].who == {Who.cell_worker, Who.supervisor, Who.admin}
+    assert TABLE[Action.verify].who == {Who.cell_worker, Who.supervisor, Who.admin, Who.closer}
     assert Who.dispatcher in TABLE[Action.dispatch].who and Who.unit_staff not in TABLE[Action.dispatch].who
     assert TABLE[Action.urge].who == {Who.supervisor, Who.admin}
 
