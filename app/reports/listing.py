@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from app.categories.models import Category
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, PageDep, SessionDep
 from app.core.errors import ValidationProblem
+from app.core.schemas import text_problem
 from app.core.i18n import LangDep
 from app.grids.models import GridCell
 from app.reports.access import visible
@@ -29,7 +30,8 @@ from app.workflow import clock
 from app.workflow.calendar_data import CalendarDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-KNOWN_FILTERS = {"status", "light", "overdue", "unit", "category", "limit", "cursor"}
+KNOWN_FILTERS = {"status", "light", "overdue", "unit", "category", "grid", "reporter", "bbox", "created_from",
+                 "created_to", "updated_since", "q", "limit", "cursor"}
 Light = Literal["green", "yellow", "red"]
 
 
@@ -87,6 +89,39 @@ async def list_cases(session: AsyncSession, condition: ColumnElement[bool], afte
     return list((await session.execute(query)).scalars())
 
 
+async def _filters(session: AsyncSession, grid: int | None, reporter: int | None, bbox: str | None,
+                   created_from: dt.datetime | None, created_to: dt.datetime | None, updated_since: dt.datetime | None,
+                   q: str | None) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if grid is not None:
+        path = (await session.execute(select(GridCell.path).where(GridCell.id == grid))).scalar_one_or_none()
+        if path is None:
+            raise ValidationProblem([{"loc": ["query", "grid"], "msg": "no such grid cell", "type": "not_found"}])
+        out.append(Case.grid_path.startswith(path, autoescape=True))
+    if reporter is not None:
+        out.append(Case.reporter_id == reporter)
+    if bbox is not None:
+        try:
+            west, south, east, north = (float(v) for v in bbox.split(","))
+        except ValueError:
+            west = south = east = north = float("nan")
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            raise ValidationProblem([{"loc": ["query", "bbox"], "msg": "minLon,minLat,maxLon,maxLat in degrees",
+                                      "type": "bbox_invalid"}])
+        out += [Case.lon.between(west, east), Case.lat.between(south, north)]
+    if created_from is not None:
+        out.append(Case.created_at >= created_from)
+    if created_to is not None:
+        out.append(Case.created_at < created_to)
+    if updated_since is not None:
+        out.append(Case.updated_at >= updated_since)
+    if q is not None:
+        if text_problem(q):
+            raise ValidationProblem([{"loc": ["query", "q"], "msg": text_problem(q), "type": "text_invalid"}])
+        out.append(or_(Case.description.icontains(q, autoescape=True), Case.address.icontains(q, autoescape=True)))
+    return out
+
+
 @router.get("", response_model=CaseList, summary="Cases you may see, filtered (keyset pages)")
 async def list_reports(request: Request, principal: CaseReader, session: SessionDep, page: PageDep, lang: LangDep,
                        calendar: CalendarDep,
@@ -94,7 +129,17 @@ async def list_reports(request: Request, principal: CaseReader, session: Session
                        light: Light | None = None,
                        overdue: Annotated[bool | None, Query(description="true: red only; false: all but red")] = None,
                        unit: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
-                       category: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{5})$")] = None) -> CaseList:
+                       category: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{5})$")] = None,
+                       grid: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="a cell and all below it")]
+                       = None,
+                       reporter: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
+                       bbox: Annotated[str | None, Query(max_length=100, description="minLon,minLat,maxLon,maxLat")]
+                       = None,
+                       created_from: AwareDatetime | None = None, created_to: AwareDatetime | None = None,
+                       updated_since: AwareDatetime | None = None,
+                       q: Annotated[str | None, Query(min_length=1, max_length=100,
+                                                      description="text in the description or address")] = None,
+                       ) -> CaseList:
     """Oldest first by id, so rows filed while paging are never skipped or repeated. ``status`` may repeat;
     ``light`` is the traffic light now; ``category`` is a 5-digit code or a 2-digit major class. A filter
     this release does not know yet is refused (422 ``unsupported_filter``), never silently ignored."""
@@ -102,7 +147,8 @@ async def list_reports(request: Request, principal: CaseReader, session: Session
     if unknown:
         raise ValidationProblem([{"loc": ["query", name], "msg": "not a filter of this list (yet)",
                                   "type": "unsupported_filter"} for name in unknown], code="unsupported_filter")
-    condition = await visible(session, principal)
+    condition = and_(await visible(session, principal), *await _filters(
+        session, grid, reporter, bbox, created_from, created_to, updated_since, q))
     if overdue is not None:
         red = light_condition("red", utcnow())
         condition = and_(condition, red if overdue else ~red)

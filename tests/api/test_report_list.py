@@ -46,3 +46,29 @@ async def test_paging_never_skips_or_repeats_while_cases_arrive(client, world) -
     rest = (await client.get("/api/v1/reports", params={"limit": 10, "cursor": page["next_cursor"]},
                              headers=world.headers("dispatcher"))).json()
     assert [c["id"] for c in page["items"] + rest["items"]] == first + [late]
+
+
+async def test_supervisor_filters(client, world) -> None:  # type: ignore[no-untyped-def]
+    a = (await client.post("/api/v1/reports", json={"category_code": "06010", "description": "菜市场门口垃圾 100%_",
+                                                      **CENTRE}, headers=world.headers("worker2"))).json()
+    east = {"lat": 35.54, "lon": 106.6920}  # 东关街道
+    b = (await client.post("/api/v1/reports", json={"category_code": "06010", "address": "东关大街", **east},
+                           headers=world.headers("worker1"))).json()
+    h = world.headers("supervisor")
+
+    async def q(**params):  # type: ignore[no-untyped-def]
+        r = await client.get("/api/v1/reports", params=params, headers=h)
+        assert r.status_code == 200, r.text
+        return [c["id"] for c in r.json()["items"]]
+
+    assert await q(grid=world.cells["620802001"]) == [b["id"]]
+    assert await q(grid=world.cells["620802"]) == [a["id"], b["id"]]
+    assert await q(reporter=world.users["worker2"][0]) == [a["id"]]
+    assert await q(bbox="106.66,35.54,106.67,35.55") == [a["id"]]
+    assert await q(q="菜市场") == [a["id"]] and await q(q="东关") == [b["id"]] and await q(q="100%_") == [a["id"]]
+    assert await q(q="%") == [a["id"]] and await q(q="__") == []  # LIKE wildcards are literal
+    assert await q(created_from="2000-01-01T00:00:00Z", created_to="2000-01-02T00:00:00+08:00") == []
+    assert await q(updated_since=a["created_at"]) == [a["id"], b["id"]]
+    for bad in ({"bbox": "1,2,3"}, {"bbox": "5,5,1,1"}, {"grid": 99999999}, {"created_from": "2026-01-01"},
+                {"q": ""}):
+        assert (await client.get("/api/v1/reports", params=bad, headers=h)).status_code == 422, bad

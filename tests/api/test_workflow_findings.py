@@ -54,7 +54,7 @@ async def test_types_and_blank_text_are_not_guessed(client, world) -> None:  # t
 
 
 async def test_list_filters_it_does_not_know_are_refused_and_overdue_works(client, world) -> None:  # type: ignore[no-untyped-def]
-    r = await client.get("/api/v1/reports", params={"bbox": "1,2,3,4"}, headers=world.headers("dispatcher"))
+    r = await client.get("/api/v1/reports", params={"near": "1,2"}, headers=world.headers("dispatcher"))
     assert (r.status_code, r.json()["code"]) == (422, "unsupported_filter")
     await client.post("/api/v1/reports", json={"category_code": "09009", **CENTRE}, headers=world.headers("worker2"))
     overdue = await client.get("/api/v1/reports", params={"overdue": "true"}, headers=world.headers("dispatcher"))
