@@ -136,9 +136,15 @@ def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
     return create_app(settings=settings, database=db)
 
 
+async def _client_of(application) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
+        c.app = application  # type: ignore[attr-defined]
+        yield c
+
+
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+    async for c in _client_of(app):
         yield c
 
 
@@ -215,9 +221,7 @@ async def empty_client(settings: Settings, empty_db: Database) -> AsyncIterator[
     async with empty_db.sessionmaker() as s:
         s.add(User(id=1, username="root", password_hash=hash_password(PASSWORD), role="admin", display_name="root"))
         await s.commit()
-    application = create_app(settings=settings, database=empty_db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
-        c.app = application  # type: ignore[attr-defined]
+    async for c in _client_of(create_app(settings=settings, database=empty_db)):
         yield c
 
 
@@ -242,7 +246,5 @@ async def live_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]
 
 @pytest.fixture
 async def live_client(settings: Settings, live_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(settings=settings, database=Database(live_engine))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
-        c.app = application  # type: ignore[attr-defined]
+    async for c in _client_of(create_app(settings=settings, database=Database(live_engine))):
         yield c

@@ -34,6 +34,7 @@ class CellRow:
     level: int
     kind: str | None
     wkb: bytes
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class CellRef:
     level: int
     kind: str | None
     parent_id: int | None
+    path: str = ""  # the materialised chain of codes, as stored on the cell
 
 
 class GridIndex:
@@ -51,7 +53,7 @@ class GridIndex:
 
     def __init__(self, rows: Sequence[CellRow], revision: str) -> None:
         self.revision = revision
-        self.cells = [CellRef(r.id, r.code, r.name, r.level, r.kind, r.parent_id) for r in rows]
+        self.cells = [CellRef(r.id, r.code, r.name, r.level, r.kind, r.parent_id, r.path) for r in rows]
         self._pos = {c.id: i for i, c in enumerate(self.cells)}
         self._parent_pos = np.array([self._pos.get(c.parent_id, -1) if c.parent_id is not None else -1
                                      for c in self.cells], dtype=np.int64)

@@ -48,7 +48,7 @@ async def bump_revision(session: AsyncSession) -> str:
 
 async def _load_rows(session: AsyncSession) -> list[CellRow]:
     rows = await session.execute(select(GridCell.id, GridCell.parent_id, GridCell.code, GridCell.name, GridCell.level,
-                                        GridCell.kind, GridCell.geometry).order_by(GridCell.id))
+                                        GridCell.kind, GridCell.geometry, GridCell.path).order_by(GridCell.id))
     return [CellRow(*r) for r in rows]
 
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -212,7 +212,3 @@ async def photos_of(session: AsyncSession, case_ids: Sequence[int]) -> dict[int,
         for photo in rows.scalars():
             out[photo.case_id].append(photo)
     return out
-
-
-async def count_photos(session: AsyncSession, case_id: int) -> int:
-    return (await session.execute(select(func.count()).select_from(Photo).where(Photo.case_id == case_id))).scalar_one()

@@ -68,10 +68,6 @@ class Filed:
     replayed: bool
 
 
-def owner_of(principal: Principal) -> str:
-    return principal.label
-
-
 def fingerprint(data: ReportIn, photo_shas: Sequence[str]) -> str:
     """What makes two requests "the same": the report's fields and the photos' bytes, in order."""
     canonical = json.dumps({"report": data.model_dump(mode="json"), "photos": list(photo_shas)}, sort_keys=True)
@@ -170,7 +166,7 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
     photos (app.photos), 422 ``location_required``, ``outside_service_area``, ``unknown_category``,
     ``after_photo_required``, 409 ``idempotency_key_reused``.
     """
-    owner = owner_of(principal)
+    owner = principal.label  # retry keys are per caller
     keys = retry_keys(idempotency_key, data)
     shas = [hashlib.sha256(bytes(p.data)).hexdigest() for p in [*photo_parts, *after_parts]]
     print_ = fingerprint(data, shas)
@@ -189,12 +185,11 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
     decision, category = routed.decision, routed.category
     now = utcnow()
     cell = routed.chain[0]
-    grid_path = await _grid_path(session, cell.id)
     user_id = principal.user.id if principal.user else None
     case = Case(tracking_code=_tracking_code(now.astimezone(ctx.settings.workflow_tz)), status=Status.reported.value,
                 source=source, category_code=category.code, description=data.description, address=data.address,
                 lat=lat, lon=lon, reported_lat=rlat, reported_lon=rlon, coord_system=datum,
-                location_source=location_source, grid_id=cell.id, grid_path=grid_path, unit_id=None,
+                location_source=location_source, grid_id=cell.id, grid_path=cell.path, unit_id=None,
                 routing_rule=decision.rule.value, routing_assignment_id=decision.assignment_id,
                 routing_cell_code=(decision.matched_cell or decision.cell).code,
                 priority=category.priority, reporter_id=user_id,
@@ -275,9 +270,3 @@ async def _flush_or_replay(session: AsyncSession, owner: str, keys: Sequence[str
         if replay is None:
             raise
         return replay
-
-
-async def _grid_path(session: AsyncSession, cell_id: int) -> str:
-    from app.grids.models import GridCell
-
-    return (await session.execute(select(GridCell.path).where(GridCell.id == cell_id))).scalar_one()

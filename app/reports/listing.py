@@ -19,8 +19,8 @@ from app.categories.models import Category
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, PageDep, SessionDep
 from app.core.errors import ValidationProblem
-from app.core.schemas import text_problem
 from app.core.i18n import LangDep
+from app.core.schemas import text_problem
 from app.grids.models import GridCell
 from app.reports.access import visible
 from app.reports.models import STATUS_LABELS_ZH, Case, Status

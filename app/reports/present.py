@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import Role
 from app.auth.schemas import UnitRef
 from app.categories.models import Category
 from app.core.db import utcnow
@@ -22,6 +23,7 @@ from app.routing.schemas import RoutingOut
 from app.units.models import Unit
 from app.workflow import clock
 from app.workflow.calendar import WorkCalendar
+
 
 def photo_out(photo: Photo, private: bool = True) -> PhotoOut:
     """A photo's facts; without ``private``, its EXIF position, time and file name are left out."""
@@ -90,7 +92,5 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
 
 def sees_private_evidence(principal: object) -> bool:
     """Whether a caller sees photos' EXIF positions, times and file names (see :func:`cases_out`)."""
-    from app.auth.models import Role
-
     role = getattr(principal, "role", None)
     return role is not None and role is not Role.unit_staff

@@ -100,24 +100,6 @@ def limit_seconds(calendar: WorkCalendar, time_limit: int, time_unit: str) -> fl
     return time_limit * 3600.0
 
 
-def due_at(calendar: WorkCalendar, start: dt.datetime, time_limit: int, time_unit: str) -> dt.datetime:
-    """When a case whose clock started at ``start`` is due (GB/T 30428-style limits)."""
-    if time_unit == "natural_hours":
-        return (start + dt.timedelta(hours=time_limit)).astimezone(dt.UTC)
-    return calendar.add_working_seconds(start, limit_seconds(calendar, time_limit, time_unit))
-
-
-def used_fraction(calendar: WorkCalendar, start: dt.datetime, now: dt.datetime, time_limit: int,
-                  time_unit: str) -> float:
-    """Share of the limit used at ``now`` (1.0 = due)."""
-    total = limit_seconds(calendar, time_limit, time_unit)
-    if time_unit == "natural_hours":
-        used = max(0.0, (now - start).total_seconds())
-    else:
-        used = calendar.working_seconds_between(start, now)
-    return used / total if total > 0 else 1.0
-
-
 def light(fraction: float) -> str:
     """Traffic light (DOMAIN.md): green below 80 % used, yellow from 80 % to 100 %, red when overdue."""
     if fraction > 1.0:

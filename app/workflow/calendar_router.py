@@ -13,7 +13,9 @@ from app.auth.models import Role
 from app.auth.permissions import EVERY_ROLE, Allow, Principal
 from app.core.db import utcnow
 from app.core.deps import SessionDep
+from app.core.errors import ValidationProblem
 from app.core.schemas import Input
+from app.workflow.calendar import WorkCalendar
 from app.workflow.calendar_data import CalendarDep
 from app.workflow.models import CalendarDay
 
@@ -75,9 +77,6 @@ async def put_year(year: Year, data: YearIn, request: Request, _: CalendarEditor
     Used for a year the installed ``chinese-calendar`` does not carry yet; every server process uses
     it within a minute.
     """
-    from app.core.errors import ValidationProblem
-    from app.workflow.calendar import WorkCalendar
-
     seen: set[dt.date] = set()
     twice = [i for i, d in enumerate(data.days) if d.date in seen or seen.add(d.date)]
     if twice:

@@ -12,7 +12,7 @@ from app.core.errors import ValidationProblem
 from app.core.i18n import LangDep
 from app.photos.service import photos_of
 from app.reports.access import get_visible_case
-from app.reports.present import cases_out, sees_private_evidence, photo_out
+from app.reports.present import cases_out, photo_out, sees_private_evidence
 from app.reports.router import parse_part, read_request
 from app.reports.schemas import CaseOut
 from app.workflow.calendar_data import CalendarDep

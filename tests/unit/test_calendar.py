@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from app.workflow.calendar import WorkCalendar, due_at, light, used_fraction
+from app.reports.models import Case
+from app.workflow import clock
+from app.workflow.calendar import WorkCalendar, light
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 CAL = WorkCalendar()
@@ -12,6 +14,21 @@ CAL = WorkCalendar()
 
 def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=BJ)
+
+
+def started(start: dt.datetime, limit: int, unit: str) -> Case:
+    """A case whose deadline clock started at ``start`` (the clock is where deadlines are computed)."""
+    case = Case(time_limit=limit, time_unit=unit, used_seconds=0.0, status="dispatched")
+    clock.start(case, CAL, start)
+    return case
+
+
+def due_at(start: dt.datetime, limit: int, unit: str) -> dt.datetime:
+    return started(start, limit, unit).due_at
+
+
+def used_fraction(start: dt.datetime, now: dt.datetime, limit: int, unit: str) -> float:
+    return clock.used_fraction(started(start, limit, unit), CAL, now)
 
 
 @pytest.mark.parametrize(("start", "limit", "unit", "due"), [
@@ -25,15 +42,15 @@ def at(*args: int) -> dt.datetime:
     (at(2026, 9, 30, 17, 0), 2, "natural_hours", at(2026, 9, 30, 19, 0)),  # veto items: the clock never stops
 ])
 def test_due_at(start: dt.datetime, limit: int, unit: str, due: dt.datetime) -> None:
-    assert due_at(CAL, start, limit, unit) == due
+    assert due_at(start, limit, unit) == due
 
 
 def test_used_fraction_and_light() -> None:
     start = at(2026, 11, 30, 8, 30)  # Monday; 1 working day = 7 working hours
-    assert used_fraction(CAL, start, at(2026, 11, 30, 12, 0), 1, "working_days") == pytest.approx(0.5)
-    assert used_fraction(CAL, start, at(2026, 11, 30, 14, 0), 1, "working_days") == pytest.approx(0.5)  # lunch
+    assert used_fraction(start, at(2026, 11, 30, 12, 0), 1, "working_days") == pytest.approx(0.5)
+    assert used_fraction(start, at(2026, 11, 30, 14, 0), 1, "working_days") == pytest.approx(0.5)  # lunch
     assert light(0.5) == "green" and light(0.8) == "yellow" and light(1.0) == "yellow" and light(1.01) == "red"
-    assert light(used_fraction(CAL, start, at(2026, 12, 1, 9, 0), 1, "working_days")) == "red"
+    assert light(used_fraction(start, at(2026, 12, 1, 9, 0), 1, "working_days")) == "red"
 
 
 def test_years_without_published_data_count_weekends_only_and_say_so() -> None:

@@ -5,8 +5,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.reports.models import Status
-from app.workflow.rules import (TABLE, Action, Effect, InvalidTransition, MissingFields, NotPermitted, Who,
-                                allowed_actions, decide)
+from app.workflow.rules import (
+    TABLE,
+    Action,
+    Effect,
+    InvalidTransition,
+    MissingFields,
+    NotPermitted,
+    Who,
+    allowed_actions,
+    decide,
+)
 
 S = Status
 DOMAIN_TABLE = {  # action: (from, to or None for "same"), as DOMAIN.md writes it
