@@ -20,9 +20,11 @@ from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
 from app.photos.router import router as photos_router
 from app.photos.service import PhotoWorkshop
+from app.reports.export import router as export_router
 from app.reports.listing import router as listing_router
 from app.reports.router import router as reports_router
 from app.routing.router import router as routing_router
+from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 from app.workflow.calendar_data import CalendarCache
 from app.workflow.calendar_router import router as calendar_router
@@ -70,9 +72,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database
     install_error_handlers(app)
     app.add_middleware(RefuseNulInQuery)
-    for router in (auth_router, grids_router, units_router, categories_router, routing_router, listing_router,
-                   reports_router,
-                   workflow_router, photos_router, calendar_router):
+    # The export's fixed path comes before the reports' /{case_id}.
+    for router in (auth_router, grids_router, units_router, categories_router, routing_router, export_router,
+                   listing_router, reports_router, workflow_router, photos_router, calendar_router, stats_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")

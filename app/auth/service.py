@@ -93,6 +93,9 @@ async def update_user(session: AsyncSession, user_id: int, data: UserUpdate) -> 
     if grid_ids is None:
         grid_ids = [] if role is not Role.worker else list(await worker_grid_ids(session, user.id))
     await _check_role_links(session, role, unit_id, grid_ids)
+    before = (user.role, user.unit_id, sorted(await worker_grid_ids(session, user.id)))
+    if before != (role.value, unit_id, sorted(set(grid_ids))):
+        user.scope_changed_at = utcnow()  # their phones' delta syncs must start again (app.reports.listing)
     stays_admin = role is Role.admin and fields.get("active", user.active) is not False
     if user.role == Role.admin.value and user.active and not stays_admin:
         admins = (await session.execute(select(func.count()).select_from(User).where(

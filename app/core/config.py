@@ -79,6 +79,10 @@ class ReportSettings(BaseSettings):
     duplicate_radius_m: float = 50.0
     duplicate_days: int = 7
     clock_skew_future_s: int = 300
+    # Delta sync re-sends the changes of this many seconds before a pass began, so a case written by
+    # a transaction that committed after a phone read past it is never missed (clients dedupe by version).
+    sync_overlap_s: int = Field(default=300, ge=0, le=86_400)
+    export_batch_rows: int = Field(default=2000, ge=100, le=50_000)
 
 
 class GridSettings(BaseSettings):

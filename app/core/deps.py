@@ -8,7 +8,7 @@ import binascii
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -115,21 +115,23 @@ class Page:
 
     limit: int
     after_id: int | None
+    state: dict[str, Any] = field(default_factory=dict)  # what else the endpoint keeps across pages
 
-    def next_cursor(self, rows: list[Any]) -> str | None:
+    def next_cursor(self, rows: list[Any], **state: Any) -> str | None:
         """The cursor after ``rows`` when the page came back full (the query asked for limit + 1)."""
         if len(rows) <= self.limit:
             return None
-        return encode_cursor({"after": rows[self.limit - 1].id})
+        return encode_cursor({**state, "after": rows[self.limit - 1].id})
 
 
 def _page(limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: Annotated[str | None, Query(max_length=512)] = None) -> Page:
-    after = None
+    after, state = None, {}
     if cursor:
-        after = decode_cursor(cursor).get("after")
+        state = decode_cursor(cursor)
+        after = state.pop("after", None)
         if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_DB_ID:
             raise InvalidCursor()
-    return Page(limit=limit, after_id=after)
+    return Page(limit=limit, after_id=after, state=state)
 
 
 PageDep = Annotated[Page, Depends(_page)]

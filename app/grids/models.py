@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Double, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
+
+
+def subtree(column: ColumnElement[str], path: str) -> ColumnElement[bool]:
+    """True where ``column`` (a materialised path ``/1/5/27/``) lies in the subtree at ``path``.
+
+    A byte-order range, ``path <= column < path'`` with the final ``/`` raised to ``0``, not
+    ``LIKE 'path%'``: PostgreSQL can use a btree range with a bound parameter in a prepared (generic)
+    plan, which it cannot do for LIKE. The column must compare bytes (collation "C"; SQLite does).
+    """
+    if not path.endswith("/"):
+        raise ValueError(f"not a materialised path: {path!r}")
+    return and_(column >= path, column < path[:-1] + "0")
 
 
 class GridCell(Base):

@@ -3,23 +3,32 @@
 A grid worker sees the cases of the cells they patrol (and below) and the cases they filed; unit
 staff see the cases their unit holds or has held; dispatchers, supervisors and admins see all; a
 third-party server's API key sees the cases it filed. A case the caller may not see does not exist
-for them: 404, never 403, for the case, its photos and its history.
+for them: 404, never 403, for the case, its photos and its history. A deleted case exists for
+nobody, except as a tombstone in a phone's delta sync (app.reports.listing).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role, WorkerGrid
 from app.auth.permissions import Principal
 from app.core.errors import NotFound
-from app.grids.models import GridCell
+from app.grids.models import GridCell, subtree
 from app.reports.models import Case, CaseEvent
 
 
-async def visible(session: AsyncSession, principal: Principal) -> ColumnElement[bool]:
-    """A condition on :class:`Case` true for exactly the cases ``principal`` may see."""
+async def visible(session: AsyncSession, principal: Principal, *, deleted: bool = False) -> ColumnElement[bool]:
+    """A condition on :class:`Case` true for exactly the cases ``principal`` may see.
+
+    ``deleted=True`` also admits deleted cases the caller could see before (for tombstones).
+    """
+    alive = true() if deleted else Case.deleted_at.is_(None)
+    return and_(alive, await _in_scope(session, principal))
+
+
+async def _in_scope(session: AsyncSession, principal: Principal) -> ColumnElement[bool]:
     if principal.api_key is not None:
         return Case.api_key_id == principal.api_key.id
     user = principal.user
@@ -30,12 +39,13 @@ async def visible(session: AsyncSession, principal: Principal) -> ColumnElement[
     if role is Role.unit_staff:
         if user.unit_id is None:
             return false()
-        held = exists().where(CaseEvent.case_id == Case.id, CaseEvent.unit_id == user.unit_id)
-        return or_(Case.unit_id == user.unit_id, held)
+        # Every dispatch (and resume) writes an event naming the unit, so the events cover "holds now"
+        # as well as "has held"; an IN over one index reads in case order, which keyset pages need.
+        return Case.id.in_(select(CaseEvent.case_id).where(CaseEvent.unit_id == user.unit_id))
     paths = list((await session.execute(
         select(GridCell.path).join(WorkerGrid, WorkerGrid.grid_id == GridCell.id)
         .where(WorkerGrid.user_id == user.id))).scalars())
-    return or_(Case.reporter_id == user.id, *[Case.grid_path.startswith(p, autoescape=True) for p in paths])
+    return or_(Case.reporter_id == user.id, *[subtree(Case.grid_path, p) for p in paths])
 
 
 async def get_visible_case(session: AsyncSession, principal: Principal, case_id: int) -> Case:

@@ -135,7 +135,7 @@ async def possible_duplicates(session: AsyncSession, case: Case, settings: Setti
     since = case.created_at - dt.timedelta(days=settings.reports.duplicate_days)
     rows = (await session.execute(select(Case).where(
         Case.category_code == case.category_code, Case.id != case.id, Case.created_at >= since,
-        Case.status.in_([s.value for s in OPEN_STATUSES]),
+        Case.deleted_at.is_(None), Case.status.in_([s.value for s in OPEN_STATUSES]),
         Case.lat.between(case.lat - dlat, case.lat + dlat), Case.lon.between(case.lon - dlon, case.lon + dlon),
         *([visible_to_caller] if visible_to_caller is not None else []),
     ).order_by(Case.created_at.desc()).limit(50))).scalars()
@@ -230,6 +230,7 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
         await attach(session, case_id=case.id, photos=after, stage="resolution", uploader_id=user_id,
                      event_id=resolve_event.id, point=(lat, lon), reported_at=now, settings=ctx.settings)
         case.status = Status.resolved.value
+        case.resolved_at, case.resolved_on_time = now, True  # fixed on the spot: within any limit
     if category.veto:
         session.add(Alert(case_id=case.id, kind="veto", message=f"一票否决事项 {category.code} {category.name_zh}: "
                                                              f"{case.tracking_code}", created_at=now))

@@ -57,6 +57,12 @@ class Case(Base):
         UniqueConstraint("reporter_id", "client_id", name="uq_cases_reporter_id_client_id"),
         Index("ix_cases_category_created", "category_code", "created_at"),
         Index("ix_cases_lat_lon", "lat", "lon"),
+        # Supervisors' lists are keyset pages in id order: each equality filter leads a composite
+        # index that ends in id, so a page is an index range scan, first page or deep.
+        Index("ix_cases_status_id", "status", "id"),
+        Index("ix_cases_grid_path", "grid_path"),
+        Index("ix_cases_updated_at", "updated_at"),
+        Index("ix_cases_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -73,7 +79,9 @@ class Case(Base):
     coord_system: Mapped[str] = mapped_column(String(8), default="wgs84")
     location_source: Mapped[str] = mapped_column(String(8), default="client")
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"), index=True)
-    grid_path: Mapped[str] = mapped_column(String(512))
+    # Byte order ("C") on PostgreSQL, so a cell's subtree is one index range (app.grids.subtree)
+    # whatever the database's default collation; SQLite compares bytes already.
+    grid_path: Mapped[str] = mapped_column(String(512).with_variant(String(512, collation="C"), "postgresql"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     routing_rule: Mapped[str] = mapped_column(String(16))
     routing_assignment_id: Mapped[int | None] = mapped_column(Integer)  # no FK: assignments may be deleted later
@@ -98,6 +106,8 @@ class Case(Base):
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)  # approved extensions (延期)
+    hold_count: Mapped[int] = mapped_column(Integer, default=0)  # approved holds (挂账)
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     yellow_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # when 80 % of the limit is used
@@ -106,7 +116,11 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Every change a phone must sync sets updated_at (delta sync reads it); a deleted case stays as a
+    # tombstone so phones learn that it went (app.reports.listing).
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deleted_reason: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -115,6 +129,8 @@ class CaseEvent(Base):
     """One step of a case's history. Append-only: no code path updates or deletes these rows."""
 
     __tablename__ = "case_events"
+    # "Cases my unit holds or has held" (app.reports.access) reads this index, in case order.
+    __table_args__ = (Index("ix_case_events_unit_id_case_id", "unit_id", "case_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)

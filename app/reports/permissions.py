@@ -12,3 +12,5 @@ Reporter = Annotated[Principal, Depends(Allow(Role.worker, Role.dispatcher, Role
                                                   api_keys=True))]
 CaseReader = Annotated[Principal, Depends(Allow(*EVERY_ROLE, api_keys=True))]
 PhotoAdder = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
+# Deleting a case (spam, a test, personal data filed by mistake) is an admin's act, recorded in its history.
+CaseDeleter = Annotated[Principal, Depends(Allow(Role.admin))]

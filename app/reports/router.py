@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -13,11 +13,12 @@ from app.core.db import utcnow
 from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep, read_body, release
 from app.core.errors import AppError, Forbidden, PayloadTooLarge, ValidationProblem
 from app.core.i18n import CONTENT_LANGUAGE, LangDep
+from app.core.schemas import text_problem
 from app.photos.multipart import Limits, Part, json_part, read_multipart
 from app.photos.service import attach
 from app.reports.access import get_visible_case
 from app.reports.intake import IntakeContext, file_report, new_event
-from app.reports.permissions import CaseReader, PhotoAdder, Reporter
+from app.reports.permissions import CaseDeleter, CaseReader, PhotoAdder, Reporter
 from app.reports.present import cases_out, sees_private_evidence
 from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
 from app.workflow.calendar_data import CalendarDep
@@ -160,3 +161,21 @@ async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, s
     return (await cases_out(session, [case], lang, calendar,
                             private=sees_private_evidence(principal)))[0]
 
+
+
+@router.delete("/{case_id}", status_code=204, summary="Delete a case (admin)")
+async def delete_report(case_id: IdPath, principal: CaseDeleter, session: SessionDep,
+                        reason: Annotated[str, Query(min_length=1, max_length=500, description="why (kept in history)")]
+                        ) -> Response:
+    """Remove a case from every list, figure and export; its rows stay (history is append-only) and
+    phones that had it get a tombstone in their delta sync. 404 when already deleted or unknown,
+    422 without a ``reason``."""
+    if text_problem(reason) or not reason.strip():
+        raise ValidationProblem([{"loc": ["query", "reason"], "msg": text_problem(reason) or "a reason is needed",
+                                  "type": "text_invalid"}])
+    case = await get_visible_case(session, principal, case_id)
+    now = utcnow()
+    session.add(new_event(case, "delete", principal, case.status, case.status, reason=reason.strip()))
+    case.deleted_at, case.deleted_reason, case.updated_at = now, reason.strip(), now
+    await session.flush()
+    return Response(status_code=204)

@@ -138,7 +138,8 @@ async def _apply(session: AsyncSession, ctx: ActionContext, case: Case, data: Ac
         case.unit_id = event.unit_id = unit.id
         event.data = {"unit_name": unit.name, "routed": unit.id == case.routed_unit_id}
     if action is Action.reject and data.duplicate_of is not None:
-        if data.duplicate_of == case.id or await session.get(Case, data.duplicate_of) is None:
+        other = await session.get(Case, data.duplicate_of) if data.duplicate_of != case.id else None
+        if other is None or other.deleted_at is not None:
             raise ValidationProblem([{"loc": ["duplicate_of"], "msg": "another existing case", "type": "not_found"}])
         event.data = {"duplicate_of": data.duplicate_of}
     if action is Action.resolve:
@@ -155,12 +156,14 @@ async def _apply(session: AsyncSession, ctx: ActionContext, case: Case, data: Ac
         event.data = {"hours": case.pending_extension_hours, "approve": bool(data.approve)}
         if data.approve:
             clock.extend(case, cal, case.pending_extension_hours or 0, now)
+            case.extension_count += 1
         case.pending_extension_hours = None
     if action is Action.request_hold:
         case.pending_hold = True
     if action is Action.decide_hold:
         event.data = {"approve": bool(data.approve)}
         case.pending_hold = False
+        case.hold_count += int(bool(data.approve))
     if Effect.start_clock in effects:
         clock.start(case, cal, now)
     if Effect.stop_clock in effects:

@@ -1,0 +1,137 @@
+"""The supervisors' case filters of API.md, shared by the list (``GET /api/v1/reports``) and the
+export (``GET /api/v1/reports/export``), as one SQL condition on :class:`Case`.
+
+Every filter is written so PostgreSQL can answer it from an index with bound parameters (see the
+indexes on ``cases`` and bench/bench_queries.py): a cell's subtree and a major class are byte-order
+ranges, not ``LIKE``. The traffic light is filtered from the stored instants: while the clock runs,
+green is before ``yellow_at`` (80 % used), yellow up to ``due_at``, red after it; a held case's light
+is fixed by the share of the limit it had used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Request
+from pydantic import AwareDatetime
+from sqlalchemy import ColumnElement, and_, or_, select, true
+
+from app.core.db import utcnow
+from app.core.deps import MAX_DB_ID, SessionDep
+from app.core.errors import ValidationProblem
+from app.core.schemas import text_problem
+from app.grids.models import GridCell, subtree
+from app.reports.models import Case, Status
+
+Light = Literal["green", "yellow", "red"]
+FILTER_NAMES = frozenset({"status", "light", "overdue", "unit", "category", "grid", "reporter", "bbox",
+                          "created_from", "created_to", "updated_since", "q"})
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The request's filters as one condition, and ``updated_since`` for delta sync."""
+
+    condition: ColumnElement[bool]
+    updated_since: dt.datetime | None
+
+
+def light_condition(light: Light, now: dt.datetime) -> ColumnElement[bool]:
+    """Cases whose traffic light is ``light`` at ``now`` (DOMAIN.md: 80 % and 100 % of the limit)."""
+    running = Case.clock_started_at.is_not(None)
+    held = and_(Case.status == Status.on_hold.value, Case.limit_seconds > 0)
+    if light == "red":
+        return or_(and_(running, Case.due_at < now), and_(held, Case.used_seconds > Case.limit_seconds))
+    if light == "yellow":
+        return or_(and_(running, Case.yellow_at <= now, Case.due_at >= now),
+                   and_(held, Case.used_seconds >= 0.8 * Case.limit_seconds, Case.used_seconds <= Case.limit_seconds))
+    return or_(and_(running, Case.yellow_at > now), and_(held, Case.used_seconds < 0.8 * Case.limit_seconds))
+
+
+def category_condition(category: str) -> ColumnElement[bool]:
+    """A 5-digit category code, or every code of a 2-digit major class (a range, so indexable)."""
+    if len(category) == 5:
+        return Case.category_code == category
+    return and_(Case.category_code >= category + "000", Case.category_code <= category + "999")
+
+
+def _invalid(name: str, msg: str, kind: str) -> ValidationProblem:
+    return ValidationProblem([{"loc": ["query", name], "msg": msg, "type": kind}])
+
+
+def _bbox(bbox: str) -> ColumnElement[bool]:
+    try:
+        west, south, east, north = (float(v) for v in bbox.split(","))
+    except ValueError:
+        west = south = east = north = float("nan")
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise _invalid("bbox", "minLon,minLat,maxLon,maxLat in degrees", "bbox_invalid")
+    return and_(Case.lon.between(west, east), Case.lat.between(south, north))
+
+
+def case_filters(extra: frozenset[str]) -> Callable[..., Coroutine[Any, Any, CaseFilter]]:
+    """A dependency reading the filters; query parameters outside them and ``extra`` are refused
+    (422 ``unsupported_filter``), never silently ignored, so a typo cannot widen an export."""
+    known = FILTER_NAMES | extra
+
+    async def dependency(
+        request: Request, session: SessionDep,
+        status: Annotated[list[Status], Query(description="repeat for several")] = [],  # noqa: B006
+        light: Light | None = None,
+        overdue: Annotated[bool | None, Query(description="true: red only; false: all but red")] = None,
+        unit: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="the unit holding the case")] = None,
+        category: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{5})$", description="a code or a major class")]
+        = None,
+        grid: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="a cell and all below it")] = None,
+        reporter: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
+        bbox: Annotated[str | None, Query(max_length=100, description="minLon,minLat,maxLon,maxLat (WGS-84)")]
+        = None,
+        created_from: AwareDatetime | None = None,
+        created_to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+        updated_since: Annotated[AwareDatetime | None, Query(description="delta sync: changes from then on, "
+                                                                         "tombstones included")] = None,
+        q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description or "
+                                                                                 "address")] = None,
+    ) -> CaseFilter:
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ValidationProblem([{"loc": ["query", name], "msg": "not a filter of this endpoint",
+                                      "type": "unsupported_filter"} for name in unknown], code="unsupported_filter")
+        now = utcnow()
+        parts: list[ColumnElement[bool]] = []
+        if status:
+            parts.append(Case.status.in_(sorted({s.value for s in status})))
+        if light is not None:
+            parts.append(light_condition(light, now))
+        if overdue is not None:
+            red = light_condition("red", now)
+            parts.append(red if overdue else ~red)
+        if unit is not None:
+            parts.append(Case.unit_id == unit)
+        if category is not None:
+            parts.append(category_condition(category))
+        if grid is not None:
+            path = (await session.execute(select(GridCell.path).where(GridCell.id == grid))).scalar_one_or_none()
+            if path is None:
+                raise _invalid("grid", "no such grid cell", "not_found")
+            parts.append(subtree(Case.grid_path, path))
+        if reporter is not None:
+            parts.append(Case.reporter_id == reporter)
+        if bbox is not None:
+            parts.append(_bbox(bbox))
+        if created_from is not None:
+            parts.append(Case.created_at >= created_from)
+        if created_to is not None:
+            parts.append(Case.created_at < created_to)
+        if updated_since is not None:
+            parts.append(Case.updated_at >= updated_since)
+        if q is not None:
+            if text_problem(q):
+                raise _invalid("q", text_problem(q) or "", "text_invalid")
+            parts.append(or_(Case.description.icontains(q, autoescape=True), Case.address.icontains(q, autoescape=True)))
+        return CaseFilter(condition=and_(true(), *parts), updated_since=updated_since)
+
+    return dependency
