@@ -1,0 +1,175 @@
+"""Phones' delta sync (``updated_since``): changes, tombstones of deleted cases, resuming, view changes;
+and paging that never skips or repeats while cases arrive and are deleted."""
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import update
+
+from app.core.deps import encode_cursor
+from app.reports.models import Case
+from tests.api.test_workflow_walkthrough import act
+from tests.support.reports import CENTRE
+
+EAST = {"lat": 35.54, "lon": 106.6920}  # 东关街道, worker1's
+
+
+async def file(client, world, user="worker2", where=CENTRE):  # type: ignore[no-untyped-def]
+    r = await client.post("/api/v1/reports", json={"category_code": "09009", **where}, headers=world.headers(user))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def sync(client, world, user, since, limit=50):  # type: ignore[no-untyped-def]
+    """A whole delta-sync pass: every page; the items and the sync_since to keep."""
+    items, cursor, marks = [], None, set()
+    while True:
+        params = {"updated_since": since, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        r = await client.get("/api/v1/reports", params=params, headers=world.headers(user))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        items += body["items"]
+        marks.add(body["sync_since"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert len(marks) == 1  # one resume point for the whole pass
+            return items, marks.pop()
+
+
+async def delete(client, world, case_id, user="admin", reason="误报: 测试数据"):  # type: ignore[no-untyped-def]
+    return await client.delete(f"/api/v1/reports/{case_id}", params={"reason": reason}, headers=world.headers(user))
+
+
+async def test_delta_sync_brings_changes_and_tombstones_only_to_those_who_saw_the_case(client, world) -> None:  # type: ignore[no-untyped-def]
+    start = "2000-01-01T00:00:00Z"
+    mine, other = await file(client, world), await file(client, world)
+    east = await file(client, world, user="worker1", where=EAST)
+    items, since = await sync(client, world, "worker2", start)
+    assert [i["id"] for i in items] == [mine["id"], other["id"]]
+    assert all(i["removed"] is False and i["version"] >= 1 for i in items)
+
+    r = await act(client, world, mine["id"], "jiaojing", "accept")
+    assert r.status_code == 200
+    assert (await delete(client, world, other["id"])).status_code == 204
+    assert (await delete(client, world, east["id"])).status_code == 204
+    items, since2 = await sync(client, world, "worker2", since)
+    by_id = {i["id"]: i for i in items}
+    assert by_id[mine["id"]]["status"] == "in_progress"
+    assert by_id[other["id"]] == {"id": other["id"], "removed": True, "updated_at": by_id[other["id"]]["updated_at"]}
+    assert east["id"] not in by_id  # worker2 never saw 东关's case: no tombstone, not even its id
+    assert since2 >= since
+    w1, _ = await sync(client, world, "worker1", start)
+    assert [(i["id"], i["removed"]) for i in w1] == [(east["id"], True)]
+
+    # A deleted case is gone everywhere else.
+    h = world.headers("supervisor")
+    assert (await client.get(f"/api/v1/reports/{other['id']}", headers=h)).status_code == 404
+    listed = (await client.get("/api/v1/reports", headers=h)).json()["items"]
+    assert other["id"] not in [i["id"] for i in listed]
+    assert (await delete(client, world, other["id"])).status_code == 404
+    history = (await client.get(f"/api/v1/reports/{mine['id']}/events", headers=h)).json()["items"]
+    assert history[-1]["action"] == "accept"
+
+
+async def test_a_change_behind_the_cursor_comes_in_the_next_sync(client, world, session) -> None:  # type: ignore[no-untyped-def]
+    cases = [await file(client, world) for _ in range(4)]
+    first = (await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "limit": 2},
+                              headers=world.headers("worker2"))).json()
+    # While the phone is between pages, the first case (already read) changes.
+    assert (await act(client, world, cases[0]["id"], "jiaojing", "accept")).status_code == 200
+    rest = (await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "limit": 50,
+                                                         "cursor": first["next_cursor"]},
+                             headers=world.headers("worker2"))).json()
+    assert [i["id"] for i in first["items"] + rest["items"]] == [c["id"] for c in cases]
+    assert rest["sync_since"] == first["sync_since"]
+    items, _ = await sync(client, world, "worker2", first["sync_since"])
+    assert [(i["id"], i["status"]) for i in items if i["id"] == cases[0]["id"]] == [(cases[0]["id"], "in_progress")]
+    # A transaction that stamped its change before the pass began but committed later is inside the overlap.
+    late = dt.datetime.fromisoformat(first["sync_since"]) + dt.timedelta(seconds=1)
+    await session.execute(update(Case).where(Case.id == cases[3]["id"]).values(updated_at=late))
+    await session.commit()
+    again, _ = await sync(client, world, "worker2", first["sync_since"])
+    assert cases[3]["id"] in [i["id"] for i in again]
+
+
+async def test_a_changed_view_asks_the_phone_to_start_again(client, world) -> None:  # type: ignore[no-untyped-def]
+    await file(client, world)
+    _, since = await sync(client, world, "worker2", "2000-01-01T00:00:00Z")
+    r = await client.patch(f"/api/v1/users/{world.users['worker2'][0]}",
+                           json={"grid_ids": [world.cells["620802001"]]}, headers=world.headers("admin"))
+    assert r.status_code == 200, r.text
+    r = await client.get("/api/v1/reports", params={"updated_since": since}, headers=world.headers("worker2"))
+    assert r.status_code == 410 and r.json()["code"] == "sync_reset_required"
+    full = await client.get("/api/v1/reports", headers=world.headers("worker2"))  # the phone starts again
+    assert full.status_code == 200
+    r = await client.get("/api/v1/reports", params={"updated_since": dt.datetime.now(dt.UTC).isoformat()},
+                         headers=world.headers("worker2"))
+    assert r.status_code == 200
+    # Changing nothing about what they see (same cells again) does not reset anyone.
+    r = await client.patch(f"/api/v1/users/{world.users['jiaojing'][0]}", json={"display_name": "交警 王"},
+                           headers=world.headers("admin"))
+    assert r.status_code == 200, r.text
+    assert (await client.get("/api/v1/reports", params={"updated_since": since},
+                             headers=world.headers("jiaojing"))).status_code == 200
+
+
+async def test_deleting_is_an_admins_act_with_a_reason(client, world) -> None:  # type: ignore[no-untyped-def]
+    case = await file(client, world)
+    for user in ("dispatcher", "supervisor", "worker2", "jiaojing"):
+        assert (await delete(client, world, case["id"], user=user)).status_code == 403, user
+    r = await client.delete(f"/api/v1/reports/{case['id']}", headers=world.headers("admin"))
+    assert r.status_code == 422
+    assert (await delete(client, world, case["id"], reason="   ")).status_code == 422
+    assert (await delete(client, world, 2_000_000_000)).status_code == 404
+    assert (await client.get(f"/api/v1/reports/{case['id']}", headers=world.headers("worker2"))).status_code == 200
+
+
+async def test_sync_cursor_tampering_is_refused_or_harmless(client, world) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import json
+
+    for _ in range(3):
+        await file(client, world)
+    h = world.headers("worker2")
+    for state in ({"after": 0, "sync": "not a time"}, {"after": 0, "sync": "2999-01-01T00:00:00+00:00"},
+                  {"after": 0, "sync": 5}):
+        cursor = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+        r = await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "cursor": cursor},
+                             headers=h)
+        assert r.status_code == 200, r.text
+        assert dt.datetime.fromisoformat(r.json()["sync_since"]) <= dt.datetime.now(dt.UTC)  # never the future
+
+
+OPS = st.lists(st.sampled_from(["page", "file", "delete_seen", "delete_unseen"]), min_size=4, max_size=14)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+async def test_paging_never_skips_or_repeats_while_cases_come_and_go(client, world, ops) -> None:  # type: ignore[no-untyped-def]
+    h = world.headers("dispatcher")
+    present = [(await file(client, world))["id"] for _ in range(5)]
+    # Examples share the test's database: page from just before this example's first case.
+    cursor: str | None = encode_cursor({"after": present[0] - 1})
+    seen: list[int] = []
+    deleted: set[int] = set()
+    done = False
+    for op in [*ops, *["page"] * 40]:
+        if op == "page" and not done:
+            body = (await client.get("/api/v1/reports", params={"limit": 2, "cursor": cursor}, headers=h)).json()
+            seen += [i["id"] for i in body["items"]]
+            cursor = body["next_cursor"]
+            done = cursor is None
+        elif op == "file":
+            new = (await file(client, world))["id"]
+            if not done:  # filed while the pass was still going: it must show up in it
+                present.append(new)
+        elif op.startswith("delete"):
+            pool = [i for i in present if (i in seen) == (op == "delete_seen") and i not in deleted]
+            if pool:
+                assert (await delete(client, world, pool[0])).status_code == 204
+                deleted.add(pool[0])
+    assert len(seen) == len(set(seen)) and seen == sorted(seen)  # never repeated, stable order
+    assert set(present) - deleted <= set(seen)  # every case that stayed was read (filed ones too)
+    assert not (set(seen) - set(present))
+    assert done
