@@ -1,6 +1,6 @@
 """``GET /api/v1/reports/export?format=csv|geojson``: the list's cases as a file, streamed.
 
-The export reads keyset batches (``GRID_REPORTS__EXPORT_BATCH_ROWS``) in short transactions of its
+The export reads keyset batches (``GRID_EXPORT_BATCH_ROWS``) in short transactions of its
 own, so memory stays flat however many rows there are and no snapshot is held open for minutes (on
 SQLite a long read would also hold back the WAL). Rows are in id order; a case changed during the
 export is written as it was when its batch was read. CSV is UTF-8 with a byte-order mark so that

@@ -4,7 +4,7 @@ phones' delta sync over the same list.
 Delta sync (``updated_since``): every case that changed since then and that the caller may see, in
 id order, plus a tombstone ``{"id", "removed": true}`` for each deleted case they could see. Each page
 carries ``sync_since``, the ``updated_since`` for the next sync once every page is read: the pass's
-start minus ``GRID_REPORTS__SYNC_OVERLAP_S``, so a case whose transaction committed after the phone
+start minus ``GRID_SYNC_OVERLAP_S``, so a case whose transaction committed after the phone
 read past it comes again next time (clients keep the highest ``version`` per id). When the caller's own
 view changed (role, unit or patrolled cells) after ``updated_since``, cases may have left it without
 changing: 410 ``sync_reset_required``, and the phone syncs again without ``updated_since``.
