@@ -20,16 +20,18 @@ What it does, all on this machine:
    (cursor after the id 90 % through the id range), of worker and unit-staff views, of the assessment
    for last month (by unit, grid, category) and of the overview. Each row: a warm-up, then ``--repeat``
    timed requests (stopping early, after at least 5, once a row has used 20 s).
-4. Prints the table (10k vs 1M, ratio), marks the rows that miss PERFORMANCE targets (a list page: p95
-   <= 25 ms at 1M and p95(1M)/p95(10k) <= 1.5; the assessment for a month: p95 <= 1 s), and for each miss
-   prints the SQL the app ran with EXPLAIN (ANALYZE, BUFFERS) (the custom plan, and the generic plan
-   when the app's prepared statement had switched to it).
+4. Prints the table (10k vs 1M, ratios of p50, p95 and of the time spent in the database), marks the rows
+   that miss the spec's targets (a list page: p95 <= 25 ms at 1M and p95(1M)/p95(10k) <= 1.5; the
+   assessment for a month: p95 <= 1 s; the overview has none), and for each miss prints the app's slowest
+   statement (captured with SQLAlchemy cursor events) with EXPLAIN (ANALYZE, BUFFERS): the custom plan,
+   and the generic plan too when the app's prepared statement had switched to it.
 5. Starts ``grid-inspector serve`` on a free port against the 1M database and downloads
    ``/api/v1/reports/export?format=csv`` and ``format=geojson`` to nowhere, sampling the server's RSS
    every 0.5 s: rows/s, bytes, RSS at start, peak, and at 10 %, 50 %, 100 % of the bytes.
 
 The database is left in place for inspection (it is dropped at the start of the next run). A full run at
-1M takes about 10-15 minutes on 2 cores.
+1M takes about 6 minutes on 2 cores (generating and loading 1M cases and 6M events: under 2 minutes).
+PostgreSQL's configuration is printed and left as it is (this bench measures the queries, not tuning).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import math
 import os
 import re
@@ -110,7 +113,7 @@ def log(msg: str) -> None:
 
 def pg_us(t: float | None) -> int | None:
     """Epoch seconds as PostgreSQL's binary timestamptz (microseconds since 2000-01-01 UTC)."""
-    return None if t is None else int(round((t - PG_EPOCH) * 1_000_000))
+    return None if t is None else round((t - PG_EPOCH) * 1_000_000)
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -136,7 +139,7 @@ def prepare_schema_and_demo(url: str) -> None:
     env = {**os.environ, "GRID_DATABASE_URL": url, "GRID_ENV": "development"}
     for cmd in ([str(BIN / "alembic"), "upgrade", "head"], [str(BIN / "grid-inspector"), "demo"]):
         t0 = time.perf_counter()
-        done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
         log(f"{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}: {time.perf_counter() - t0:.1f} s")
@@ -278,7 +281,7 @@ class Simulator:
 
     def chunk_draws(self, chunk: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([SEED, 2, chunk])
-        return rng.random((CHUNK, 48)), rng.standard_normal((CHUNK, 16))
+        return rng.random((CHUNK, 64)), rng.standard_normal((CHUNK, 48))
 
     def simulate(self, idx: int, uniforms: list[float], normals: list[float]
                  ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], tuple[Any, ...] | None]:
@@ -309,10 +312,11 @@ class Simulator:
                     return x
             return choices[-1][0]
 
-        c: dict[str, Any] = dict(status="reported", unit_id=None, limit_seconds=None, used_seconds=0.0, clock=None,
-                                 due=None, yellow=None, dispatched_at=None, resolved_at=None, on_time=None,
-                                 closed_at=None, pending_ext=None, pending_hold=False, returns=0, reworks=0,
-                                 urges=0, extensions=0, holds=0, priority=w.cat_priority[ki], version=1, updated=t0)
+        c: dict[str, Any] = {  # the case as it stands
+            "status": "reported", "unit_id": None, "limit_seconds": None, "used_seconds": 0.0, "clock": None,
+            "due": None, "yellow": None, "dispatched_at": None, "resolved_at": None, "on_time": None,
+            "closed_at": None, "pending_ext": None, "pending_hold": False, "returns": 0, "reworks": 0, "urges": 0,
+            "extensions": 0, "holds": 0, "priority": w.cat_priority[ki], "version": 1, "updated": t0}
         events: list[tuple[Any, ...]] = []
         alert = None
 
@@ -323,7 +327,10 @@ class Simulator:
 
         def ev(t: float, action: str, to: str | None, actor: int | None, kind: str = "user", unit: int | None = None,
                reason: str | None = None, data: str = "{}", note: str | None = None, change: bool = True) -> None:
-            events.append((cid, action, actor, kind, c["status"], to, unit, note, reason, data, pg_us(t)))
+            # As the app writes them: an action that leaves the state records it as both from and to.
+            frm = None if action in ("report", "veto_alert") else c["status"]
+            to_status = None if action == "veto_alert" else (to or c["status"])
+            events.append((cid, action, actor, kind, frm, to_status, unit, note, reason, data, pg_us(t)))
             if to is not None:
                 c["status"] = to
             if change:
@@ -357,7 +364,7 @@ class Simulator:
 
         def resolve_and_verify(t: float, median_frac: float) -> float:
             neglected = u() < 0.0002
-            duration = math.inf if neglected else lognorm(median_frac * limit0 * fac, 0.9)
+            duration = math.inf if neglected else lognorm(median_frac * limit0 * fac, 0.7)
             if c["due"] is not None and t + duration > c["due"] and u() < 0.5:
                 urge_t = c["due"] + lognorm(2 * 3600, 1.0)
                 if urge_t < t + duration:
@@ -371,6 +378,7 @@ class Simulator:
             stop(t)
             return t
 
+        self_handled = False
         try:
             ev(t0, "report", "reported", reporter, data='{"location_source":"client","coord_system":"wgs84",'
                                                          '"photos":1}', change=False)
@@ -402,7 +410,7 @@ class Simulator:
                 t = at(t + lognorm(30 * 60, 1.0))
                 dispatch(t, routed_unit if routed_unit is not None and u() < 0.9 else other_unit(None), w.dispatcher_id)
             p_return = 0.05
-            while u() < p_return:  # "not ours": back to the dispatchers, then to another unit
+            while c["returns"] < 3 and u() < p_return:  # "not ours": back to the dispatchers, then to another unit
                 t = at(t + lognorm(3 * 3600, 1.0))
                 returned = c["unit_id"]
                 ev(t, "return", "registered", staff(returned), unit=returned, reason="不属于本单位职责")
@@ -415,7 +423,7 @@ class Simulator:
                 p_return = 0.15
             t = at(t + lognorm(40 * 60, 1.0))
             ev(t, "accept", "in_progress", staff(c["unit_id"]), unit=c["unit_id"])
-            if u() < 0.04:  # extension (延期)
+            if u() < 0.05:  # extension (延期)
                 t = at(t + lognorm(0.3 * limit0 * fac, 0.5))
                 hours = (24, 48, 72)[int(u() * 3)]
                 ev(t, "request_extension", None, staff(c["unit_id"]), unit=c["unit_id"], reason="需协调多部门",
@@ -434,7 +442,7 @@ class Simulator:
                         c["due"] = t + max(c["limit_seconds"] - banked, 0.0) * fac
                         c["yellow"] = (t + max(0.8 * c["limit_seconds"] - banked, 0.0) * fac
                                        if banked < 0.8 * c["limit_seconds"] else t)
-            if u() < 0.03:  # hold (挂账): weeks, sometimes months
+            if u() < 0.08:  # hold (挂账): weeks, sometimes months
                 t = at(t + lognorm(0.2 * limit0 * fac, 0.5))
                 ev(t, "request_hold", None, staff(c["unit_id"]), unit=c["unit_id"], reason="需等待施工条件")
                 c["pending_hold"] = True
@@ -446,14 +454,14 @@ class Simulator:
                 if approve:
                     c["holds"] += 1
                     stop(t)
-                    t = at(t + lognorm(10 * 86400, 1.0))
+                    t = at(t + lognorm(30 * 86400, 1.0))
                     ev(t, "resume", "dispatched", w.dispatcher_id, unit=c["unit_id"])
                     restart(t)
                     t = at(t + lognorm(30 * 60, 1.0))
                     ev(t, "accept", "in_progress", staff(c["unit_id"]), unit=c["unit_id"])
-            t = resolve_and_verify(t, 0.45)
+            t = resolve_and_verify(t, 0.3)
             while True:
-                t = at(t + lognorm(8 * 3600, 1.0))
+                t = at(t + lognorm(2 * 86400, 1.2))  # the grid worker checks on a patrol round
                 checker = w.worker_of_street.get(street, w.supervisor_id)
                 if c["reworks"] < 2 and u() < 0.03:  # the on-site check fails: rework (返工)
                     ev(t, "rework", "in_progress", checker, unit=c["unit_id"], reason="现场核查未整改到位")
@@ -489,8 +497,7 @@ class Simulator:
         row = (cid, f"{local:%Y%m%d}-{suffix}", c["status"], "app", w.cat_code[ki], f"{w.cat_name[ki]}，{p1}，{p2}。",
                addr, lat, lon, lat, lon, "wgs84", "client", w.cell_id[ci], w.cell_path[ci], c["unit_id"],
                rule, assignment_id, routing_cell, c["priority"], reporter, None,
-               client_id, pg_us(observed), c["status"] in ("resolved", "closed") and c["dispatched_at"] is None
-               and c["resolved_at"] == t0, "[]", routed_unit, w.cat_limit[ki], w.cat_unit[ki],
+               client_id, pg_us(observed), self_handled, "[]", routed_unit, w.cat_limit[ki], w.cat_unit[ki],
                c["limit_seconds"], c["used_seconds"], pg_us(c["clock"]), c["pending_ext"], c["pending_hold"],
                c["returns"], c["reworks"], c["urges"], c["extensions"], c["holds"], pg_us(c["dispatched_at"]),
                pg_us(c["due"]), pg_us(c["yellow"]), pg_us(c["resolved_at"]), c["on_time"], pg_us(c["closed_at"]),
@@ -621,7 +628,7 @@ class Result:
     samples: list[float]
     rows: int | None
     db_ms: float  # median time inside cursor.execute per request
-    statements: list[tuple[float, str, tuple[Any, ...]]]  # (ms, sql, params) of one request, slowest first
+    statements: list[tuple[float, str, tuple[Any, ...]]]  # (median ms, sql, last params) per statement, slowest first
     plan_modes: dict[str, tuple[int, int]] = field(default_factory=dict)  # sql -> (generic, custom) plans
 
     def q(self, p: int) -> float:
@@ -728,6 +735,9 @@ async def prepared_plan_modes(engine: Any) -> dict[str, tuple[int, int]]:
 
 
 async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dict[tuple[str, str], Result]:
+    # The bench's own heap (timeline, routing table) must not make the app's garbage collections slower.
+    gc.collect()
+    gc.freeze()
     settings = Settings(env="development", database=DatabaseSettings(database_url=url))
     engine = create_engine(url, pool_size=5)
     capture = SqlCapture(engine)
@@ -748,7 +758,8 @@ async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dic
             for page in sc.pages():
                 params = [*sc.params, *([("cursor", deep)] if page == "deep" else [])]
 
-                async def call() -> httpx.Response:
+                async def call(sc: Scenario = sc, params: list[tuple[str, str]] = params, page: str = page
+                               ) -> httpx.Response:
                     r = await client.get(sc.path, params=params, headers=tokens[sc.user])
                     if r.status_code != 200:
                         raise SystemExit(f"{sc.name} ({page}): HTTP {r.status_code} {r.text[:500]}")
@@ -759,20 +770,24 @@ async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dic
                 rows = len(r.json()["items"]) if sc.kind == "page" else None
                 samples, db_times = [], []
                 started = time.perf_counter()
-                slowest: list[tuple[float, str, tuple[Any, ...]]] = []
+                per_sql: dict[str, list[float]] = {}
+                last_params: dict[str, tuple[Any, ...]] = {}
                 for i in range(repeat):
                     capture.log = []
                     t0 = time.perf_counter()
                     await call()
                     samples.append((time.perf_counter() - t0) * 1000)
                     db_times.append(sum(ms for ms, _, _ in capture.log))
-                    if samples[-1] == max(samples):
-                        slowest = sorted(capture.log, key=lambda s: -s[0])
+                    for ms, sql, args in capture.log:
+                        per_sql.setdefault(sql, []).append(ms)
+                        last_params[sql] = args
                     if i >= 4 and time.perf_counter() - started > ROW_BUDGET_S:
                         break
-                res = Result(samples, rows, statistics.median(db_times), slowest)
+                statements = sorted(((statistics.median(v), sql, last_params[sql]) for sql, v in per_sql.items()),
+                                    key=lambda st: -st[0])
+                res = Result(samples, rows, statistics.median(db_times), statements)
                 modes = await prepared_plan_modes(engine)
-                res.plan_modes = {sql: modes[sql] for _, sql, _ in slowest if sql in modes}
+                res.plan_modes = {sql: modes[sql] for _, sql, _ in statements if sql in modes}
                 out[(sc.name, page)] = res
                 print(f"    {label} {sc.name:34} {page:5} n={len(samples):2} p50 {res.q(50):8.1f} ms  "
                       f"p95 {res.q(95):8.1f} ms  db {res.db_ms:7.1f} ms  rows {rows if rows is not None else '-'}",
@@ -802,7 +817,7 @@ def print_table(scs: list[Scenario], small: dict[tuple[str, str], Result] | None
                 big: dict[tuple[str, str], Result], n_small: int, n_big: int) -> list[tuple[Scenario, str, list[str]]]:
     a, b = f"{n_small // 1000}k" if small else "-", f"{n_big / 1e6:g}M" if n_big >= 1e6 else f"{n_big // 1000}k"
     head = (f"{'endpoint / filter':38} {'page':5} {'p50 ' + a:>9} {'p95 ' + a:>9} {'p50 ' + b:>9} {'p95 ' + b:>9} "
-            f"{'db50 ' + b:>9} {'r50':>5} {'r95':>5} {'rows':>4}  verdict")
+            f"{'db50 ' + b:>9} {'r50':>5} {'r95':>5} {'rdb':>5} {'rows':>7}  verdict")
     print("\n" + head + "\n" + "-" * len(head))
     misses = []
     for sc in scs:
@@ -815,12 +830,15 @@ def print_table(scs: list[Scenario], small: dict[tuple[str, str], Result] | None
             target = {"page": "", "assessment": "", "overview": "(no target)"}[sc.kind]
             r50 = f"{g.q(50) / s.q(50):5.1f}" if s else "    -"
             r95 = f"{g.q(95) / s.q(95):5.1f}" if s else "    -"
+            rdb = f"{g.db_ms / s.db_ms:5.1f}" if s else "    -"
             s50, s95 = (f"{s.q(50):9.1f}", f"{s.q(95):9.1f}") if s else (f"{'-':>9}", f"{'-':>9}")
             label = f"{'list ' if sc.kind == 'page' else ''}{sc.name}"
-            print(f"{label[:38]:38} {page:5} {s50} {s95} {g.q(50):9.1f} {g.q(95):9.1f} {g.db_ms:9.1f} {r50} {r95} "
-                  f"{g.rows if g.rows is not None else '-':>4}  {'MISS ' + ', '.join(bad) if bad else 'ok'} {target}")
+            rows = f"{s.rows}/{g.rows}" if s and g.rows is not None else (str(g.rows) if g.rows is not None else "-")
+            print(f"{label[:38]:38} {page:5} {s50} {s95} {g.q(50):9.1f} {g.q(95):9.1f} {g.db_ms:9.1f} {r50} {r95} {rdb} "
+                  f"{rows:>7}  {'MISS ' + ', '.join(bad) if bad else 'ok'} {target}")
     print(f"(ms; p50/p95 of the whole request in-process; db50 = median time inside the driver per request at {b}; "
-          f"r = {b}/{a}; rows = items on the page at {b}; targets: page p95 <= {PAGE_TARGET_MS:.0f} ms and ratio "
+          f"r = {b}/{a} of p50, p95 and db50; rows = items on the page at {a}/{b}; targets: page p95 <= "
+          f"{PAGE_TARGET_MS:.0f} ms and ratio "
           f"<= {RATIO_TARGET}, assessment p95 <= {ASSESSMENT_TARGET_MS / 1000:.0f} s)")
     return misses
 
@@ -844,7 +862,7 @@ def inline(sql: str, params: tuple[Any, ...]) -> str:
 
 
 async def explain_misses(url: str, misses: list[tuple[Scenario, str, list[str]]],
-                         big: dict[tuple[str, str], Result]) -> None:
+                         small: dict[tuple[str, str], Result] | None, big: dict[tuple[str, str], Result]) -> None:
     if not misses:
         print("\nEvery row meets its target at the large size.")
         return
@@ -854,16 +872,20 @@ async def explain_misses(url: str, misses: list[tuple[Scenario, str, list[str]]]
             res = big[(sc.name, page)]
             print(f"\n=== MISS: {sc.name} ({page} page): {', '.join(bad)}; p95 {res.q(95):.1f} ms, "
                   f"db p50 {res.db_ms:.1f} ms")
-            print("statements of the slowest request: " + "; ".join(f"{ms:.1f} ms" for ms, _, _ in res.statements))
+            before = small.get((sc.name, page)) if small else None
+            if bad == [f"ratio>{RATIO_TARGET}"] and before is not None and res.db_ms <= RATIO_TARGET * before.db_ms:
+                print(f"note: the database time per request did not grow ({before.db_ms:.1f} -> {res.db_ms:.1f} ms); "
+                      "the latency ratio is the variance of the in-process request (Python, 2 cores shared with "
+                      "PostgreSQL), not the query")
+            print("statements per request (median ms): " + "; ".join(f"{ms:.1f}" for ms, _, _ in res.statements))
             ms, sql, params = res.statements[0]
             generic, custom = res.plan_modes.get(sql, (0, 0))
-            print(f"slowest statement ({ms:.1f} ms; on the app's connection: {generic} generic / {custom} custom "
-                  f"plans so far):\n{inline(sql, params)}")
+            print(f"slowest statement ({ms:.1f} ms median; the app's prepared statement ran {generic} generic / "
+                  f"{custom} custom plans):\n{inline(sql, params)}")
             rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + inline(sql, params))
             print("-- custom plan (the parameters' values known to the planner):")
             print("\n".join(r[0] for r in rows))
             if generic:
-                await conn.execute("DEALLOCATE ALL")
                 await conn.execute("PREPARE bench_q AS " + sql)
                 await conn.execute("SET plan_cache_mode = force_generic_plan")
                 args = ", ".join(literal(p) for p in params)
@@ -895,7 +917,7 @@ def rss_kb(pid: int) -> int:
 def export_memory(url: str) -> None:
     port = free_port()
     env = {**os.environ, "GRID_DATABASE_URL": url, "GRID_ENV": "development"}
-    logfile = tempfile.NamedTemporaryFile(prefix="gi_bench_serve_", suffix=".log", delete=False)
+    logfile = tempfile.NamedTemporaryFile(prefix="gi_bench_serve_", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen([str(BIN / "grid-inspector"), "serve", "--port", str(port)], env=env, cwd=ROOT,
                             stdout=logfile, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -923,7 +945,8 @@ def export_memory(url: str) -> None:
                 got = [0]
                 stop = threading.Event()
 
-                def sample() -> None:
+                def sample(stop: threading.Event = stop, samples: list[tuple[float, int, int]] = samples,
+                           got: list[int] = got) -> None:
                     while not stop.is_set():
                         samples.append((time.perf_counter(), got[0], rss_kb(proc.pid)))
                         stop.wait(0.5)
@@ -957,7 +980,7 @@ def export_memory(url: str) -> None:
                     rows -= 1  # the header line
                 total = got[0]
 
-                def at(frac: float) -> str:
+                def at(frac: float, samples: list[tuple[float, int, int]] = samples, total: int = total) -> str:
                     for _, b, kb in samples:
                         if b >= frac * total and total:
                             return f"{kb / 1024:7.0f}"
@@ -1035,7 +1058,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"\ngeneration: {sum(x['cases'] for x in loads):,} cases + {sum(x['events'] for x in loads):,} events in "
           f"{gen:.0f} s (simulate {sum(x['simulate'] for x in loads):.0f} s, COPY {sum(x['copy'] for x in loads):.0f} s, "
           f"VACUUM ANALYZE {sum(x['vacuum'] for x in loads):.0f} s)")
-    await explain_misses(url, misses, results_big)
+    await explain_misses(url, misses, results_small, results_big)
     if not args.no_export:
         export_memory(url)
     log(f"done in {time.perf_counter() - t_run:.0f} s; database {make_url(url).database} left for inspection")

@@ -153,6 +153,7 @@ async def add_photos(case_id: IdPath, request: Request, principal: PhotoAdder, s
     event = new_event(case, "add_photos", principal, case.status, case.status, data={"stage": stage,
                                                                                   "count": len(photos)})
     event.unit_id = principal.user.unit_id
+    case.updated_at = utcnow()  # the case's photos changed: phones syncing it must hear of it
     session.add(event)
     await session.flush()
     await workshop.store(photos, hooks, request.app.state.db)

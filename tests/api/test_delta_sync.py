@@ -1,6 +1,7 @@
 """Phones' delta sync (``updated_since``): changes, tombstones of deleted cases, resuming, view changes;
 and paging that never skips or repeats while cases arrive and are deleted."""
 
+import asyncio
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +11,7 @@ from sqlalchemy import update
 from app.core.deps import encode_cursor
 from app.reports.models import Case
 from tests.api.test_workflow_walkthrough import act
-from tests.support.reports import CENTRE
+from tests.support.reports import CENTRE, jpeg_at
 
 EAST = {"lat": 35.54, "lon": 106.6920}  # 东关街道, worker1's
 
@@ -173,3 +174,17 @@ async def test_paging_never_skips_or_repeats_while_cases_come_and_go(client, wor
     assert set(present) - deleted <= set(seen)  # every case that stayed was read (filed ones too)
     assert not (set(seen) - set(present))
     assert done
+
+
+async def test_photos_added_to_a_case_bring_it_into_the_next_sync(client, world) -> None:  # type: ignore[no-untyped-def]
+    case = await file(client, world)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(milliseconds=5)
+    while dt.datetime.now(dt.UTC) <= later:
+        await asyncio.sleep(0.005)
+    assert (await sync(client, world, "worker2", later.isoformat()))[0] == []
+    r = await client.post(f"/api/v1/reports/{case['id']}/photos", headers=world.headers("worker2"),
+                          files=[("stage", (None, "report")), ("photos", ("p.jpg", jpeg_at(35.5428, 106.6652),
+                                                                          "image/jpeg"))])
+    assert r.status_code == 201, r.text
+    items, _ = await sync(client, world, "worker2", later.isoformat())
+    assert [i["id"] for i in items] == [case["id"]] and items[0]["version"] > case["version"]
