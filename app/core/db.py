@@ -98,7 +98,11 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         engine = create_async_engine(url, echo=echo)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # Plan every statement with its values: asyncpg prepares statements, and after five runs PostgreSQL
+    # may switch to a generic plan that guesses 0.5 % for every range filter; at a million cases that
+    # turned a 3 ms supervisors' query into 300 ms (bench/bench_queries.py). Planning costs ~0.2 ms.
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
 
 
 class Database:

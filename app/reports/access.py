@@ -9,7 +9,7 @@ nobody, except as a tombstone in a phone's delta sync (app.reports.listing).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role, WorkerGrid
@@ -19,16 +19,19 @@ from app.grids.models import GridCell, subtree
 from app.reports.models import Case, CaseEvent
 
 
-async def visible(session: AsyncSession, principal: Principal, *, deleted: bool = False) -> ColumnElement[bool]:
+async def visible(session: AsyncSession, principal: Principal, *, deleted: bool = False,
+                  after_id: int | None = None) -> ColumnElement[bool]:
     """A condition on :class:`Case` true for exactly the cases ``principal`` may see.
 
     ``deleted=True`` also admits deleted cases the caller could see before (for tombstones).
+    ``after_id``: the caller reads only ids above it (a keyset page); the bound is repeated where
+    PostgreSQL would not carry it over by itself, so a deep page costs what the first does.
     """
     alive = true() if deleted else Case.deleted_at.is_(None)
-    return and_(alive, await _in_scope(session, principal))
+    return and_(alive, await _in_scope(session, principal, after_id))
 
 
-async def _in_scope(session: AsyncSession, principal: Principal) -> ColumnElement[bool]:
+async def _in_scope(session: AsyncSession, principal: Principal, after_id: int | None) -> ColumnElement[bool]:
     if principal.api_key is not None:
         return Case.api_key_id == principal.api_key.id
     user = principal.user
@@ -39,9 +42,13 @@ async def _in_scope(session: AsyncSession, principal: Principal) -> ColumnElemen
     if role is Role.unit_staff:
         if user.unit_id is None:
             return false()
-        # Every dispatch (and resume) writes an event naming the unit, so the events cover "holds now"
-        # as well as "has held"; an IN over one index reads in case order, which keyset pages need.
-        return Case.id.in_(select(CaseEvent.case_id).where(CaseEvent.unit_id == user.unit_id))
+        # A unit gets a case only by a dispatch, which names it in an event: the dispatches cover
+        # "holds now" as well as "has held", from one partial index read in case order.
+        held = select(CaseEvent.case_id).where(CaseEvent.action == literal_column("'dispatch'"),
+                                               CaseEvent.unit_id == user.unit_id)
+        if after_id is not None:
+            held = held.where(CaseEvent.case_id > after_id)
+        return Case.id.in_(held)
     paths = list((await session.execute(
         select(GridCell.path).join(WorkerGrid, WorkerGrid.grid_id == GridCell.id)
         .where(WorkerGrid.user_id == user.id))).scalars())

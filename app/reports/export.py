@@ -22,8 +22,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, and_
 
+from app.auth.permissions import Principal
 from app.core.db import Database, utcnow
-from app.core.deps import SessionDep
 from app.core.i18n import Lang, LangDep
 from app.reports.access import visible
 from app.reports.filters import CaseFilter, case_filters
@@ -79,11 +79,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-async def _batches(db: Database, condition: ColumnElement[bool], size: int) -> AsyncIterator[tuple[list[Case], Labels]]:
+async def _batches(db: Database, principal: Principal, condition: ColumnElement[bool],
+                   size: int) -> AsyncIterator[tuple[list[Case], Labels]]:
     labels, after = Labels(), None
     while True:
         async with db.sessionmaker() as session:
-            cases = await page_of_cases(session, condition, after, size - 1)
+            seen = await visible(session, principal, after_id=after)
+            cases = await page_of_cases(session, and_(seen, condition), after, size - 1)
             if not cases:
                 return
             await labels.load(session, cases)
@@ -93,13 +95,13 @@ async def _batches(db: Database, condition: ColumnElement[bool], size: int) -> A
         after = cases[-1].id
 
 
-async def _csv(db: Database, condition: ColumnElement[bool], size: int, lang: Lang,
+async def _csv(db: Database, principal: Principal, condition: ColumnElement[bool], size: int, lang: Lang,
                calendar: WorkCalendar) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([zh if lang == "zh" else en for _, zh, en, _ in COLUMNS])
     yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
-    async for cases, labels in _batches(db, condition, size):
+    async for cases, labels in _batches(db, principal, condition, size):
         buffer.seek(0)
         buffer.truncate()
         now = utcnow()
@@ -109,11 +111,11 @@ async def _csv(db: Database, condition: ColumnElement[bool], size: int, lang: La
         yield buffer.getvalue().encode()
 
 
-async def _geojson(db: Database, condition: ColumnElement[bool], size: int, lang: Lang,
+async def _geojson(db: Database, principal: Principal, condition: ColumnElement[bool], size: int, lang: Lang,
                    calendar: WorkCalendar) -> AsyncIterator[bytes]:
     yield b'{"type":"FeatureCollection","features":['
     first = True
-    async for cases, labels in _batches(db, condition, size):
+    async for cases, labels in _batches(db, principal, condition, size):
         now = utcnow()
         chunk = []
         for c in cases:
@@ -139,8 +141,8 @@ async def _logged(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 @router.get("/export", summary="Export the filtered cases (CSV or GeoJSON), streamed",
             responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
-async def export_reports(request: Request, principal: CaseReader, session: SessionDep, lang: LangDep,
-                         calendar: CalendarDep, filters: ExportFilter,
+async def export_reports(request: Request, principal: CaseReader, lang: LangDep, calendar: CalendarDep,
+                         filters: ExportFilter,
                          format: Annotated[Literal["csv", "geojson"], Query()] = "csv",
                          lang_override: Annotated[Lang | None, Query(alias="lang", description="zh or en; "
                                                                      "else Accept-Language")] = None,
@@ -150,14 +152,15 @@ async def export_reports(request: Request, principal: CaseReader, session: Sessi
     the labels for a plain download link that cannot set ``Accept-Language``."""
     db: Database = request.app.state.db
     settings = request.app.state.settings
-    condition = and_(await visible(session, principal), filters.condition)
     chosen: Lang = lang_override or lang
     stamp = utcnow().astimezone(settings.workflow_tz).strftime("%Y%m%d-%H%M")
     size = settings.reports.export_batch_rows
     if format == "csv":
-        body, media, ext = _csv(db, condition, size, chosen, calendar), "text/csv; charset=utf-8", "csv"
+        body = _csv(db, principal, filters.condition, size, chosen, calendar)
+        media, ext = "text/csv; charset=utf-8", "csv"
     else:
-        body, media, ext = _geojson(db, condition, size, chosen, calendar), "application/geo+json", "geojson"
+        body = _geojson(db, principal, filters.condition, size, chosen, calendar)
+        media, ext = "application/geo+json", "geojson"
     return StreamingResponse(_logged(body), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="cases-{stamp}.{ext}"',
         "Content-Language": "zh-CN" if chosen == "zh" else "en", "Cache-Control": "no-store"})

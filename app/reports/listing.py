@@ -2,10 +2,11 @@
 phones' delta sync over the same list.
 
 Delta sync (``updated_since``): every case that changed since then and that the caller may see, in
-id order, plus a tombstone ``{"id", "removed": true}`` for each deleted case they could see. Each page
+the order of their changes (``updated_at``, then id), plus a tombstone ``{"id", "removed": true}`` for each deleted case they could see. Each page
 carries ``sync_since``, the ``updated_since`` for the next sync once every page is read: the pass's
 start minus ``GRID_SYNC_OVERLAP_S``, so a case whose transaction committed after the phone
-read past it comes again next time (clients keep the highest ``version`` per id). When the caller's own
+read past it comes again next time. A case that changes during a pass comes again later in it
+(clients keep the highest ``version`` per id). When the caller's own
 view changed (role, unit or patrolled cells) after ``updated_since``, cases may have left it without
 changing: 410 ``sync_reset_required``, and the phone syncs again without ``updated_since``.
 """
@@ -18,13 +19,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Principal
 from app.categories.models import Category
-from app.core.db import utcnow
-from app.core.deps import PageDep, SessionDep, SettingsDep
+from app.core.db import UTCDateTime, utcnow
+from app.core.deps import InvalidCursor, Page, PageDep, SessionDep, SettingsDep
 from app.core.errors import AppError
 from app.core.i18n import LangDep
 from app.grids.models import GridCell
@@ -126,16 +127,26 @@ async def page_of_cases(session: AsyncSession, condition: ColumnElement[bool], a
     return list((await session.execute(query)).scalars())
 
 
-def _sync_start(state: dict[str, object], now: dt.datetime) -> dt.datetime:
-    raw = state.get("sync")
-    if isinstance(raw, str):
-        try:
-            started = dt.datetime.fromisoformat(raw)
-        except ValueError:
-            started = None
-        if started is not None and started.tzinfo is not None and started <= now:
-            return started
-    return now
+def _instant(raw: object) -> dt.datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+async def page_of_changes(session: AsyncSession, condition: ColumnElement[bool], page: Page) -> list[Case]:
+    """Up to ``limit + 1`` changed cases in the order they changed, ``(updated_at, id)``, after the
+    cursor's position: a case that changes again while a phone pages comes again, later in the pass."""
+    query = select(Case).where(condition).order_by(Case.updated_at, Case.id).limit(page.limit + 1)
+    if page.after_id is not None:
+        after = _instant(page.state.get("u"))
+        if after is None:
+            raise InvalidCursor()
+        query = query.where(tuple_(Case.updated_at, Case.id) > tuple_(literal(after, UTCDateTime()), page.after_id))
+    return list((await session.execute(query)).scalars())
 
 
 def _check_scope(principal: Principal, since: dt.datetime) -> None:
@@ -155,18 +166,22 @@ async def list_reports(principal: CaseReader, session: SessionDep, page: PageDep
     sync (module docstring): deleted cases come as tombstones and ``sync_since`` says where to resume;
     410 ``sync_reset_required`` when the caller's view changed since."""
     now = utcnow()
-    sync_start = None
-    if filters.updated_since is not None:
-        _check_scope(principal, filters.updated_since)
-        sync_start = _sync_start(page.state, now)
-    condition = and_(await visible(session, principal, deleted=sync_start is not None), filters.condition)
-    cases = await page_of_cases(session, condition, page.after_id, page.limit)
+    if filters.updated_since is None:
+        condition = and_(await visible(session, principal, after_id=page.after_id), filters.condition)
+        cases = await page_of_cases(session, condition, page.after_id, page.limit)
+        labels = await Labels().load(session, cases[: page.limit])
+        return CaseList(items=[labels.item(c, lang, calendar, now) for c in cases[: page.limit]],
+                        next_cursor=page.next_cursor(cases))
+    _check_scope(principal, filters.updated_since)
+    started = _instant(page.state.get("sync"))
+    sync_start = started if started is not None and started <= now else now
+    condition = and_(await visible(session, principal, deleted=True), filters.condition)
+    cases = await page_of_changes(session, condition, page)
     shown = cases[: page.limit]
     labels = await Labels().load(session, [c for c in shown if c.deleted_at is None])
     items: list[CaseItem | Tombstone] = [
         Tombstone(id=c.id, updated_at=c.updated_at) if c.deleted_at is not None
         else labels.item(c, lang, calendar, now) for c in shown]
-    if sync_start is None:
-        return CaseList(items=items, next_cursor=page.next_cursor(cases))
-    return CaseList(items=items, next_cursor=page.next_cursor(cases, sync=sync_start.isoformat()),
+    last = shown[-1].updated_at.isoformat() if shown else None
+    return CaseList(items=items, next_cursor=page.next_cursor(cases, sync=sync_start.isoformat(), u=last),
                     sync_since=sync_start - dt.timedelta(seconds=settings.reports.sync_overlap_s))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +47,7 @@ STATUS_LABELS_ZH = {
 }
 OPEN_STATUSES = tuple(s for s in Status if s not in (Status.closed, Status.rejected))
 _STATUS_VALUES = ", ".join(f"'{s.value}'" for s in Status)
+_OPEN_VALUES = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
 
 
 class Case(Base):
@@ -57,11 +59,21 @@ class Case(Base):
         UniqueConstraint("reporter_id", "client_id", name="uq_cases_reporter_id_client_id"),
         Index("ix_cases_category_created", "category_code", "created_at"),
         Index("ix_cases_lat_lon", "lat", "lon"),
-        # Supervisors' lists are keyset pages in id order: each equality filter leads a composite
-        # index that ends in id, so a page is an index range scan, first page or deep.
+        # Supervisors' lists are keyset pages in id order (bench/bench_queries.py has the plans at
+        # 1M cases): each equality filter leads a composite index that ends in id, so a page is an
+        # index range scan, first page or deep; the open cases (about 1 % of a city's history) have
+        # a partial index of their own for the light, overdue and open-state filters.
         Index("ix_cases_status_id", "status", "id"),
+        Index("ix_cases_unit_id_id", "unit_id", "id"),
+        Index("ix_cases_reporter_id_id", "reporter_id", "id"),
+        Index("ix_cases_grid_id_id", "grid_id", "id"),
+        Index("ix_cases_category_code_id", "category_code", "id"),
+        Index("ix_cases_open_id", "id", postgresql_where=text(f"status IN ({_OPEN_VALUES})"),
+              sqlite_where=text(f"status IN ({_OPEN_VALUES})")),
         Index("ix_cases_grid_path", "grid_path"),
-        Index("ix_cases_updated_at", "updated_at"),
+        Index("ix_cases_created_at_id", "created_at", "id"),
+        # Delta sync pages by (updated_at, id): changes in the order they happened.
+        Index("ix_cases_updated_at_id", "updated_at", "id"),
         Index("ix_cases_closed_at", "closed_at"),
     )
 
@@ -78,16 +90,16 @@ class Case(Base):
     reported_lon: Mapped[float] = mapped_column(Double)
     coord_system: Mapped[str] = mapped_column(String(8), default="wgs84")
     location_source: Mapped[str] = mapped_column(String(8), default="client")
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"))
     # Byte order ("C") on PostgreSQL, so a cell's subtree is one index range (app.grids.subtree)
     # whatever the database's default collation; SQLite compares bytes already.
     grid_path: Mapped[str] = mapped_column(String(512).with_variant(String(512, collation="C"), "postgresql"))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     routing_rule: Mapped[str] = mapped_column(String(16))
     routing_assignment_id: Mapped[int | None] = mapped_column(Integer)  # no FK: assignments may be deleted later
     routing_cell_code: Mapped[str] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(8))
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="RESTRICT"))
     client_id: Mapped[str | None] = mapped_column(String(64))
     observed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -115,7 +127,7 @@ class Case(Base):
     resolved_on_time: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Every change a phone must sync sets updated_at (delta sync reads it); a deleted case stays as a
     # tombstone so phones learn that it went (app.reports.listing).
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -129,8 +141,16 @@ class CaseEvent(Base):
     """One step of a case's history. Append-only: no code path updates or deletes these rows."""
 
     __tablename__ = "case_events"
-    # "Cases my unit holds or has held" (app.reports.access) reads this index, in case order.
-    __table_args__ = (Index("ix_case_events_unit_id_case_id", "unit_id", "case_id"),)
+    __table_args__ = (
+        # "Cases my unit holds or has held" (app.reports.access): every unit that ever held a case got
+        # it by a dispatch, so the dispatches alone answer it, in case order.
+        Index("ix_case_events_dispatch_unit", "unit_id", "case_id", postgresql_where=text("action = 'dispatch'"),
+              sqlite_where=text("action = 'dispatch'")),
+        # The assessment's dispatch and return counts of a period's cases (app.stats.service).
+        Index("ix_case_events_assessment", "case_id", postgresql_include=["unit_id", "action"],
+              postgresql_where=text("action IN ('dispatch', 'return')"),
+              sqlite_where=text("action IN ('dispatch', 'return')")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)

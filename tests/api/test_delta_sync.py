@@ -73,7 +73,7 @@ async def test_delta_sync_brings_changes_and_tombstones_only_to_those_who_saw_th
     assert history[-1]["action"] == "accept"
 
 
-async def test_a_change_behind_the_cursor_comes_in_the_next_sync(client, world, session) -> None:  # type: ignore[no-untyped-def]
+async def test_a_change_behind_the_cursor_comes_again_in_the_same_pass(client, world, session) -> None:  # type: ignore[no-untyped-def]
     cases = [await file(client, world) for _ in range(4)]
     first = (await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "limit": 2},
                               headers=world.headers("worker2"))).json()
@@ -82,10 +82,11 @@ async def test_a_change_behind_the_cursor_comes_in_the_next_sync(client, world, 
     rest = (await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "limit": 50,
                                                          "cursor": first["next_cursor"]},
                              headers=world.headers("worker2"))).json()
-    assert [i["id"] for i in first["items"] + rest["items"]] == [c["id"] for c in cases]
+    pass_items = first["items"] + rest["items"]
+    assert [i["id"] for i in pass_items] == [c["id"] for c in cases] + [cases[0]["id"]]  # in order of change
+    assert (pass_items[0]["status"], pass_items[-1]["status"]) == ("dispatched", "in_progress")
+    assert pass_items[-1]["version"] > pass_items[0]["version"]  # the phone keeps the highest version
     assert rest["sync_since"] == first["sync_since"]
-    items, _ = await sync(client, world, "worker2", first["sync_since"])
-    assert [(i["id"], i["status"]) for i in items if i["id"] == cases[0]["id"]] == [(cases[0]["id"], "in_progress")]
     # A transaction that stamped its change before the pass began but committed later is inside the overlap.
     late = dt.datetime.fromisoformat(first["sync_since"]) + dt.timedelta(seconds=1)
     await session.execute(update(Case).where(Case.id == cases[3]["id"]).values(updated_at=late))
@@ -133,13 +134,22 @@ async def test_sync_cursor_tampering_is_refused_or_harmless(client, world) -> No
     for _ in range(3):
         await file(client, world)
     h = world.headers("worker2")
-    for state in ({"after": 0, "sync": "not a time"}, {"after": 0, "sync": "2999-01-01T00:00:00+00:00"},
-                  {"after": 0, "sync": 5}):
+    def get(state):  # type: ignore[no-untyped-def]
         cursor = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
-        r = await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "cursor": cursor},
-                             headers=h)
+        return client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "cursor": cursor},
+                          headers=h)
+
+    u = "2000-01-01T00:00:00+00:00"
+    for state in ({"after": 0, "u": u, "sync": "not a time"}, {"after": 0, "u": u, "sync": "2999-01-01T00:00:00+00:00"},
+                  {"after": 0, "u": u, "sync": 5}):
+        r = await get(state)
         assert r.status_code == 200, r.text
+        assert len(r.json()["items"]) == 3
         assert dt.datetime.fromisoformat(r.json()["sync_since"]) <= dt.datetime.now(dt.UTC)  # never the future
+    for state in ({"after": 0}, {"after": 0, "u": "yesterday"}, {"after": 0, "u": "2026-01-01T00:00:00"},
+                  {"after": 0, "u": 17}):
+        r = await get(state)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_cursor", state
 
 
 OPS = st.lists(st.sampled_from(["page", "file", "delete_seen", "delete_unseen"]), min_size=4, max_size=14)

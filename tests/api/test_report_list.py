@@ -4,6 +4,7 @@ import datetime as dt
 
 from sqlalchemy import update
 
+from app.core.deps import encode_cursor
 from app.reports.models import Case
 from tests.support.reports import CENTRE
 
@@ -69,6 +70,13 @@ async def test_supervisor_filters(client, world) -> None:  # type: ignore[no-unt
     assert await q(q="%") == [a["id"]] and await q(q="__") == []  # LIKE wildcards are literal
     assert await q(created_from="2000-01-01T00:00:00Z", created_to="2000-01-02T00:00:00+08:00") == []
     assert await q(updated_since=a["created_at"]) == [a["id"], b["id"]]
+    assert await q(grid=world.cells["620802002001279"]) == [a["id"]]  # a unit cell: one key of (grid_id, id)
+    assert await q(grid=world.cells["620802002"], category="06") == [a["id"]]
+    assert await q(created_from=a["created_at"]) == [a["id"], b["id"]]
+    assert await q(created_from=b["created_at"]) == [b["id"]]
+    assert await q(created_to=b["created_at"]) == [a["id"]]
+    assert await q(created_from=a["created_at"], created_to=b["created_at"]) == [a["id"]]
+    assert await q(created_from=b["created_at"], limit=1, cursor=encode_cursor({"after": b["id"]})) == []
     for bad in ({"bbox": "1,2,3"}, {"bbox": "5,5,1,1"}, {"grid": 99999999}, {"created_from": "2026-01-01"},
                 {"q": ""}):
         assert (await client.get("/api/v1/reports", params=bad, headers=h)).status_code == 422, bad
