@@ -17,7 +17,8 @@ What it does, all on this machine:
    then the rest, so the same database grows to ``--cases``.
 3. Measures, against the real application in-process (httpx + ASGITransport, a real asyncpg engine),
    p50/p95 of ``GET /api/v1/reports`` (limit 50) for each supervisor filter, first page and a deep page
-   (cursor after the id 90 % through the id range), of worker and unit-staff views, of the assessment
+   (cursor after the id 90 % through the id range; for delta sync, 90 % through the window's changes in
+   their (updated_at, id) order), of worker and unit-staff views, of the assessment
    for last month (by unit, grid, category) and of the overview. Each row: a warm-up, then ``--repeat``
    timed requests (stopping early, after at least 5, once a row has used 20 s).
 4. Prints the table (10k vs 1M, ratios of p50, p95 and of the time spent in the database), marks the rows
@@ -752,12 +753,20 @@ async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dic
             tokens[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
         conn = await asyncpg.connect(asyncpg_dsn(url))
         lo, hi = await conn.fetchrow("SELECT min(id), max(id) FROM cases")
+        # Delta sync pages in the order of changes: its deep page starts 90 % through the window's changes.
+        since = dt.datetime.fromisoformat(ids["updated_since"])
+        changed = await conn.fetchval("SELECT count(*) FROM cases WHERE updated_at >= $1", since)
+        mark = await conn.fetchrow("SELECT id, updated_at FROM cases WHERE updated_at >= $1 ORDER BY updated_at, id "
+                                   "OFFSET $2 LIMIT 1", since, int(0.9 * changed))
         await conn.close()
         deep = encode_cursor({"after": int(lo + 0.9 * (hi - lo))})
+        deep_delta = encode_cursor({"after": mark["id"], "u": mark["updated_at"].isoformat(),
+                                    "sync": dt.datetime.now(dt.UTC).isoformat()})
         t_phase = time.perf_counter()
         for sc in scenarios(ids):
             for page in sc.pages():
-                params = [*sc.params, *([("cursor", deep)] if page == "deep" else [])]
+                cursor = deep_delta if any(k == "updated_since" for k, _ in sc.params) else deep
+                params = [*sc.params, *([("cursor", cursor)] if page == "deep" else [])]
 
                 async def call(sc: Scenario = sc, params: list[tuple[str, str]] = params, page: str = page
                                ) -> httpx.Response:
