@@ -108,7 +108,9 @@ def _created(start: dt.datetime | None, end: dt.datetime | None) -> ColumnElemen
     inner = aliased(Case)
     inner_window = [c for c in (start is not None and inner.created_at >= start,
                                 end is not None and inner.created_at < end) if c is not False]
-    first_id = select(func.min(inner.id)).where(*inner_window).scalar_subquery()
+    # min(id + 0), not min(id): PostgreSQL turns min(id) into a walk of the primary key from its start
+    # (400 ms at 1M); the expression makes it read the window's entries of (created_at, id) instead.
+    first_id = select(func.min(inner.id + 0)).where(*inner_window).scalar_subquery()
     return and_(*window, Case.id >= first_id) if start is not None else and_(*window)
 
 
