@@ -16,7 +16,6 @@ import io
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from PIL import Image, ImageOps
+from support import free_port, rss_kb
 
 from app.photos.pipeline import process
 
@@ -74,19 +74,6 @@ def pipeline_bench(repeat: int) -> None:
         data = (PHOTOS / rel).read_bytes()
         a, b = median_ms(naive, data, repeat), median_ms(ours, data, repeat)
         print(f"{label:28} {a:9.1f} {b:8.1f} {b / a:6.2f}x")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 class Server:
