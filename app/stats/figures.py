@@ -7,20 +7,25 @@ when the figures are asked for. The counts, per group and in total:
 - ``filed`` 上报数: every case of the cohort.
 - ``decided``: filed minus those still ``reported`` (awaiting the dispatchers' decision).
 - ``registered`` 立案数: cases taken into the loop: neither ``reported`` nor ``rejected``.
-- ``due_to_close`` 应结案数: registered cases, not on hold (挂账 cases are judged separately), that are
-  closed or whose deadline has passed: a case still inside its limit is not yet judged (the usual
-  数字城管 rule: 处置时限已到的立案数 + 时限未到但已结案的立案数).
+- ``due_to_close`` 应结案数: registered cases that are closed or late: a case still inside its limit is
+  not yet judged (the usual 数字城管 rule: 处置时限已到的立案数 + 时限未到但已结案的立案数). Late means the
+  clock ran out, or it stopped too late: resolved after the deadline, or put on hold (挂账) with more
+  than the limit used; a case held in time is judged when it resumes. Stopping the clock never takes
+  a late case out of the figures.
 - ``closed`` 结案数 and ``closed_on_time`` 按期结案数: closed cases, and those of them resolved by their
   deadline (a self-handled case was resolved on the spot, so on time).
-- ``dispatched`` 派遣数: cases dispatched at least once; ``due_to_handle`` 应处置数: dispatched, not on
-  hold, and resolved or past the deadline; ``handled_on_time`` 按时处置数: resolved by the deadline.
+- ``dispatched`` 派遣数: cases dispatched at least once; ``due_to_handle`` 应处置数: dispatched, and
+  resolved or late; ``handled_on_time`` 按时处置数: resolved by the deadline. DOMAIN.md divides by the
+  cases dispatched; cases still inside their limit are left out so that a unit is not marked down
+  for work it still has time to do.
 - ``reworked``: due-to-close cases sent back at least once by a failed on-site check (返工).
 - ``dispatches`` 派遣次数 and ``returns`` 回退次数: dispatches of the cohort's cases and the "not ours"
   returns that undid them; by unit, counted for the unit dispatched to and the unit that returned
   the case (from the history), otherwise for the case's group.
 - ``extended``/``held``: dispatched cases with at least one approved extension (延期) / hold (挂账).
-- ``resolved`` and ``handling_hours``: resolved cases and the hours of their limits they used, in the
-  limit's own kind of time (working hours; natural hours for urgent and veto items).
+- ``resolved`` and ``handling_hours``: cases a unit resolved (self-handled ones, fixed on the spot, are
+  not a unit's handling) and the hours of their limits they used, in the limit's own kind of time
+  (working hours; natural hours for urgent and veto items).
 """
 
 from __future__ import annotations

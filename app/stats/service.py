@@ -31,14 +31,23 @@ def _count(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def late(now: dt.datetime) -> ColumnElement[bool]:
+    """Past the deadline as it stands at ``now``: the clock ran out, or it was stopped too late (resolved
+    after the deadline, or put on hold with more than the limit used). A stopped clock keeps no due
+    time, so the stopped cases are judged by what was recorded when it stopped."""
+    return or_(and_(Case.clock_started_at.is_not(None), Case.due_at <= now),
+               and_(Case.status == Status.resolved.value, Case.resolved_on_time.is_(False)),
+               and_(Case.status == Status.on_hold.value, Case.used_seconds > Case.limit_seconds))
+
+
 def _case_aggregates(now: dt.datetime) -> list[Any]:
     registered = Case.status.not_in([Status.reported.value, Status.rejected.value])
-    not_held = Case.status != Status.on_hold.value
-    past_due = Case.due_at <= now
+    past_due = late(now)
     closed = Case.status == Status.closed.value
     dispatched = Case.dispatched_at.is_not(None)
     resolved = Case.resolved_at.is_not(None)
-    due_to_close = and_(registered, not_held, or_(closed, past_due))
+    handled = and_(resolved, dispatched)  # a unit's work: not the self-handled (fixed on the spot)
+    due_to_close = and_(registered, or_(closed, past_due))
     return [
         func.count().label("filed"),
         _count(Case.status != Status.reported.value).label("decided"),
@@ -47,13 +56,13 @@ def _case_aggregates(now: dt.datetime) -> list[Any]:
         _count(closed).label("closed"),
         _count(and_(closed, Case.resolved_on_time.is_(True))).label("closed_on_time"),
         _count(dispatched).label("dispatched"),
-        _count(and_(dispatched, not_held, or_(resolved, past_due))).label("due_to_handle"),
+        _count(and_(dispatched, or_(resolved, past_due))).label("due_to_handle"),
         _count(and_(dispatched, Case.resolved_on_time.is_(True))).label("handled_on_time"),
         _count(and_(due_to_close, Case.rework_count > 0)).label("reworked"),
         _count(and_(dispatched, Case.extension_count > 0)).label("extended"),
         _count(and_(dispatched, Case.hold_count > 0)).label("held"),
-        _count(resolved).label("resolved"),
-        (func.coalesce(func.sum(case((resolved, Case.used_seconds), else_=0.0)), 0.0) / 3600.0).label("handling_hours"),
+        _count(handled).label("resolved"),
+        (func.coalesce(func.sum(case((handled, Case.used_seconds), else_=0.0)), 0.0) / 3600.0).label("handling_hours"),
         *[_count(Case.status == s.value).label(f"state_{s.value}") for s in Status],
     ]
 

@@ -158,3 +158,28 @@ async def test_overview_counts_open_cases_today_and_veto_alerts(client, world, s
     assert body["veto_alerts"]["open"] == 1
     assert body["veto_alerts"]["latest"][0]["case_id"] == veto.json()["id"]
     assert (await client.get("/api/v1/stats/overview", headers=world.headers("worker1"))).json()["open"] == 0
+
+
+async def test_stopping_the_clock_late_keeps_a_case_in_the_figures(client, world, session) -> None:  # type: ignore[no-untyped-def]
+    """A case resolved after its deadline (not yet checked) and one put on hold after it stay due."""
+    ids = []
+    for _ in range(2):
+        r = await client.post("/api/v1/reports", json={"category_code": "09009", **CENTRE},
+                              headers=world.headers("worker2"))
+        ids.append(r.json()["id"])
+        assert (await act(client, world, ids[-1], "jiaojing", "accept")).status_code == 200
+    now = dt.datetime.now(dt.UTC)
+    await session.execute(update(Case).where(Case.id.in_(ids)).values(
+        clock_started_at=now - dt.timedelta(days=10), due_at=now - dt.timedelta(hours=1),
+        yellow_at=now - dt.timedelta(hours=2)))
+    await session.commit()
+    late_resolved, late_held = ids
+    assert (await act(client, world, late_resolved, "jiaojing", "resolve", AFTER)).status_code == 200
+    assert (await act(client, world, late_held, "jiaojing", "request_hold", reason="待改造")).status_code == 200
+    assert (await act(client, world, late_held, "dispatcher", "decide_hold", approve=True)).status_code == 200
+    body = await _assess(client, world, group_by="unit")
+    brigade = next(g for g in body["groups"] if g["name"] == "平凉市公安局交通警察支队崆峒大队")
+    assert brigade["by_state"]["resolved"] == 1 and brigade["by_state"]["on_hold"] == 1
+    assert _fig(brigade, "closure_rate") == (0, 2)
+    assert _fig(brigade, "on_time_handling_rate") == (0, 2)
+    assert _fig(brigade, "hold_rate") == (1, 2)
