@@ -7,9 +7,29 @@ points at the field, on every database alike.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints, field_validator
+
+EARLIEST, LATEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def in_range(value: dt.datetime) -> dt.datetime:
+    """``value`` in UTC; ValueError when it lies outside the years 1900 to 9000 (UTC)."""
+    # Year 1 with +14:00 is before year 1 in UTC: converting it (as the database does) overflows.
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("outside the years 1900 to 9000") from exc
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("outside the years 1900 to 9000")
+    return utc
+
+
+# An instant a client sends (RFC 3339 with an offset), normalised to UTC and kept in a range that every
+# database and every date computation here can hold, so an extreme one is a 422, never a 500.
+Instant = Annotated[AwareDatetime, AfterValidator(in_range)]
 
 
 def text_problem(value: str) -> str | None:

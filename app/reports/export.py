@@ -46,6 +46,18 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+PRIORITY_ZH = {"low": "低", "normal": "一般", "high": "高", "urgent": "紧急"}
+SOURCE_ZH = {"app": "网格员APP", "api": "第三方系统", "open311": "Open311"}
+LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+YES_NO_ZH = {True: "是", False: "否"}
+
+
+def _zh(labels: dict[Any, str], value: Any, lang: Lang) -> Any:
+    if lang == "zh":
+        return labels.get(value, value)
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
+
+
 COLUMNS: list[Column] = [
     ("id", "编号", "id", lambda c, lb, lang, light: c.id),
     ("tracking_code", "案件号", "tracking code", lambda c, lb, lang, light: c.tracking_code),
@@ -57,24 +69,28 @@ COLUMNS: list[Column] = [
     ("lat", "纬度", "latitude", lambda c, lb, lang, light: c.lat),
     ("grid_code", "网格编码", "grid cell", lambda c, lb, lang, light: lb.cells[c.grid_id]),
     ("unit", "责任单位", "unit", lambda c, lb, lang, light: lb.units.get(c.unit_id or 0)),
-    ("priority", "优先级", "priority", lambda c, lb, lang, light: c.priority),
-    ("source", "来源", "source", lambda c, lb, lang, light: c.source),
+    ("priority", "优先级", "priority", lambda c, lb, lang, light: _zh(PRIORITY_ZH, c.priority, lang)),
+    ("source", "来源", "source", lambda c, lb, lang, light: _zh(SOURCE_ZH, c.source, lang)),
     ("description", "问题描述", "description", lambda c, lb, lang, light: c.description),
     ("address", "地址", "address", lambda c, lb, lang, light: c.address),
-    ("light", "亮灯", "light", lambda c, lb, lang, light: light),
+    ("light", "亮灯", "light", lambda c, lb, lang, light: _zh(LIGHT_ZH, light, lang)),
     ("created_at", "上报时间", "reported at", lambda c, lb, lang, light: _iso(c.created_at)),
     ("dispatched_at", "派遣时间", "dispatched at", lambda c, lb, lang, light: _iso(c.dispatched_at)),
     ("due_at", "处置时限", "due at", lambda c, lb, lang, light: _iso(c.due_at)),
     ("resolved_at", "处置完毕时间", "resolved at", lambda c, lb, lang, light: _iso(c.resolved_at)),
-    ("closed_at", "结案时间", "closed at", lambda c, lb, lang, light: _iso(c.closed_at)),
+    ("resolved_on_time", "按期处置", "resolved on time",
+     lambda c, lb, lang, light: None if c.resolved_on_time is None else _zh(YES_NO_ZH, c.resolved_on_time, lang)),
+    ("closed_at", "结案/作废时间", "closed or rejected at", lambda c, lb, lang, light: _iso(c.closed_at)),
     ("return_count", "回退次数", "returns", lambda c, lb, lang, light: c.return_count),
     ("rework_count", "返工次数", "reworks", lambda c, lb, lang, light: c.rework_count),
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_BLANKS = " \u00a0\u200b\u3000\ufeff"
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    # Spreadsheets skip leading blanks before a formula, and some read full-width signs as ASCII ones.
+    if isinstance(value, str) and value.lstrip(_BLANKS).startswith(_FORMULA_START):
         return "'" + value
     return value
 
@@ -129,14 +145,27 @@ async def _geojson(db: Database, principal: Principal, condition: ColumnElement[
     yield b"]}"
 
 
-async def _logged(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in stream:
+async def _primed(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``stream`` with its opening and first batch already read, so that a failure of the first query
+    is an error response, not a 200 with a file that merely looks empty."""
+    head = []
+    async for chunk in stream:
+        head.append(chunk)
+        if len(head) == 2:
+            break
+
+    async def rest() -> AsyncIterator[bytes]:
+        for chunk in head:
             yield chunk
-    except Exception:
-        # Headers are sent: the client sees a truncated file (no closing bracket / short CSV).
-        log.exception("export stopped part way")
-        raise
+        try:
+            async for chunk in stream:
+                yield chunk
+        except Exception:
+            # Headers are sent: the client sees a truncated file (no closing bracket / short CSV).
+            log.exception("export stopped part way")
+            raise
+
+    return rest()
 
 
 @router.get("/export", summary="Export the filtered cases (CSV or GeoJSON), streamed",
@@ -161,6 +190,6 @@ async def export_reports(request: Request, principal: CaseReader, lang: LangDep,
     else:
         body = _geojson(db, principal, filters.condition, size, chosen, calendar)
         media, ext = "application/geo+json", "geojson"
-    return StreamingResponse(_logged(body), media_type=media, headers={
+    return StreamingResponse(await _primed(body), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="cases-{stamp}.{ext}"',
         "Content-Language": "zh-CN" if chosen == "zh" else "en", "Cache-Control": "no-store"})

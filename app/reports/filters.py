@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from pydantic import AwareDatetime
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -24,7 +23,7 @@ from sqlalchemy.orm import aliased
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep
 from app.core.errors import ValidationProblem
-from app.core.schemas import text_problem
+from app.core.schemas import Instant, text_problem
 from app.grids.models import GridCell, subtree
 from app.reports.models import OPEN_STATUSES, Case, Status
 
@@ -125,23 +124,31 @@ def case_filters(extra: frozenset[str]) -> Callable[..., Coroutine[Any, Any, Cas
         light: Light | None = None,
         overdue: Annotated[bool | None, Query(description="true: red only; false: all but red")] = None,
         unit: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="the unit holding the case")] = None,
-        category: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{5})$", description="a code or a major class")]
+        category: Annotated[str | None, Query(pattern=r"^([0-9]{2}|[0-9]{5})$", description="a code or a major class")]
         = None,
         grid: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="a cell and all below it")] = None,
         reporter: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
         bbox: Annotated[str | None, Query(max_length=100, description="minLon,minLat,maxLon,maxLat (WGS-84)")]
         = None,
-        created_from: AwareDatetime | None = None,
-        created_to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
-        updated_since: Annotated[AwareDatetime | None, Query(description="delta sync: changes from then on, "
+        created_from: Instant | None = None,
+        created_to: Annotated[Instant | None, Query(description="exclusive")] = None,
+        updated_since: Annotated[Instant | None, Query(description="delta sync: changes from then on, "
                                                                          "tombstones included")] = None,
         q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description or "
-                                                                                 "address")] = None,
+                                                                                 "address, or a tracking code")] = None,
     ) -> CaseFilter:
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise ValidationProblem([{"loc": ["query", name], "msg": "not a filter of this endpoint",
                                       "type": "unsupported_filter"} for name in unknown], code="unsupported_filter")
+        if updated_since is not None:
+            moving = [name for name, value in (("status", status), ("light", light), ("overdue", overdue),
+                                               ("unit", unit)) if value not in (None, [])]
+            if moving:
+                raise ValidationProblem([{"loc": ["query", name], "msg": "a case can stop matching this filter "
+                                          "without a change a delta sync would show; sync without it",
+                                          "type": "not_with_updated_since"} for name in moving],
+                                        code="unsupported_filter")
         now = utcnow()
         parts: list[ColumnElement[bool]] = []
         if status:
@@ -167,7 +174,9 @@ def case_filters(extra: frozenset[str]) -> Callable[..., Coroutine[Any, Any, Cas
         if q is not None:
             if text_problem(q):
                 raise _invalid("q", text_problem(q) or "", "text_invalid")
-            parts.append(or_(Case.description.icontains(q, autoescape=True), Case.address.icontains(q, autoescape=True)))
+            # A tracking code read out over the phone finds its case too.
+            parts.append(or_(Case.description.icontains(q, autoescape=True), Case.address.icontains(q, autoescape=True),
+                             Case.tracking_code == q.strip().upper()))
         return CaseFilter(condition=and_(true(), *parts), updated_since=updated_since)
 
     return dependency

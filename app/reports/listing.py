@@ -3,12 +3,15 @@ phones' delta sync over the same list.
 
 Delta sync (``updated_since``): every case that changed since then and that the caller may see, in
 the order of their changes (``updated_at``, then id), plus a tombstone ``{"id", "removed": true}`` for each deleted case they could see. Each page
-carries ``sync_since``, the ``updated_since`` for the next sync once every page is read: the pass's
+carries ``sync_since`` (so does a plain list: a phone's first full listing starts its syncs), the
+``updated_since`` for the next sync once every page is read: the pass's
 start minus ``GRID_SYNC_OVERLAP_S``, so a case whose transaction committed after the phone
 read past it comes again next time. A case that changes during a pass comes again later in it
 (clients keep the highest ``version`` per id). When the caller's own
 view changed (role, unit or patrolled cells) after ``updated_since``, cases may have left it without
-changing: 410 ``sync_reset_required``, and the phone syncs again without ``updated_since``.
+changing: 410 ``sync_reset_required``, and the phone lists again without ``updated_since`` and keeps
+that listing's ``sync_since``. Filters a case can stop matching (status, light, overdue, unit) are
+refused with ``updated_since``: a sync could not tell the phone that a case left the filter.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from app.core.db import UTCDateTime, utcnow
 from app.core.deps import InvalidCursor, Page, PageDep, SessionDep, SettingsDep
 from app.core.errors import AppError
 from app.core.i18n import LangDep
+from app.core.schemas import in_range
 from app.grids.models import GridCell
 from app.reports.access import visible
 from app.reports.filters import CaseFilter, case_filters
@@ -39,6 +43,7 @@ from app.workflow.calendar import WorkCalendar
 from app.workflow.calendar_data import CalendarDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+MAX_PASS = dt.timedelta(days=1)  # a pass's start older than this in a cursor is not believed
 ListFilter = Annotated[CaseFilter, Depends(case_filters(frozenset({"limit", "cursor"})))]
 
 
@@ -132,9 +137,9 @@ def _instant(raw: object) -> dt.datetime | None:
         return None
     try:
         value = dt.datetime.fromisoformat(raw)
+        return in_range(value) if value.tzinfo is not None else None
     except ValueError:
         return None
-    return value if value.tzinfo is not None else None
 
 
 async def page_of_changes(session: AsyncSession, condition: ColumnElement[bool], page: Page) -> list[Case]:
@@ -166,15 +171,20 @@ async def list_reports(principal: CaseReader, session: SessionDep, page: PageDep
     sync (module docstring): deleted cases come as tombstones and ``sync_since`` says where to resume;
     410 ``sync_reset_required`` when the caller's view changed since."""
     now = utcnow()
+    started = _instant(page.state.get("sync"))
+    sync_start = started if started is not None and now - MAX_PASS <= started <= now else now
+    sync_since = sync_start - dt.timedelta(seconds=settings.reports.sync_overlap_s)
+    scope_changed = principal.user.scope_changed_at if principal.user else None
+    if scope_changed is not None and scope_changed < sync_start:
+        # After a reset the next sync must not reach back before the change, or it would be refused again.
+        sync_since = max(sync_since, scope_changed + dt.timedelta(microseconds=1))
     if filters.updated_since is None:
         condition = and_(await visible(session, principal, after_id=page.after_id), filters.condition)
         cases = await page_of_cases(session, condition, page.after_id, page.limit)
         labels = await Labels().load(session, cases[: page.limit])
         return CaseList(items=[labels.item(c, lang, calendar, now) for c in cases[: page.limit]],
-                        next_cursor=page.next_cursor(cases))
+                        next_cursor=page.next_cursor(cases, sync=sync_start.isoformat()), sync_since=sync_since)
     _check_scope(principal, filters.updated_since)
-    started = _instant(page.state.get("sync"))
-    sync_start = started if started is not None and started <= now else now
     condition = and_(await visible(session, principal, deleted=True), filters.condition)
     cases = await page_of_changes(session, condition, page)
     shown = cases[: page.limit]
@@ -184,4 +194,4 @@ async def list_reports(principal: CaseReader, session: SessionDep, page: PageDep
         else labels.item(c, lang, calendar, now) for c in shown]
     last = shown[-1].updated_at.isoformat() if shown else None
     return CaseList(items=items, next_cursor=page.next_cursor(cases, sync=sync_start.isoformat(), u=last),
-                    sync_since=sync_start - dt.timedelta(seconds=settings.reports.sync_overlap_s))
+                    sync_since=sync_since)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.auth.schemas import UnitRef
-from app.core.schemas import Input
+from app.core.schemas import Input, Instant
 from app.geo.coords import CoordSystem
 from app.grids.schemas import CellRef
 from app.reports.models import Status
@@ -31,7 +31,7 @@ class ReportIn(Input):
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False, strict=True)
     coord_system: CoordSystem = CoordSystem.wgs84
     address: str | None = Field(default=None, max_length=255)
-    observed_at: AwareDatetime | None = Field(default=None, description="the phone's clock: kept, never trusted")
+    observed_at: Instant | None = Field(default=None, description="the phone's clock: kept, never trusted")
     self_handled: bool = Field(default=False, strict=True)
 
     @field_validator("observed_at", mode="after")

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep
 from app.core.errors import ValidationProblem
+from app.core.schemas import in_range
 from app.grids.models import GridCell
 from app.reports.access import visible
 from app.stats import service
@@ -57,14 +58,15 @@ def parse_instant(name: str, raw: str, tz: dt.tzinfo, end: bool) -> dt.datetime:
     try:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)
-            return dt.datetime.combine(day + dt.timedelta(days=int(end)), dt.time(), tz)
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise ValidationProblem([{"loc": ["query", name], "msg": "a date (YYYY-MM-DD) or a time with an offset",
-                                  "type": "invalid_period"}], code="invalid_period")
-    return value
+            value = dt.datetime.combine(day, dt.time(), tz) + dt.timedelta(days=int(end))
+        else:
+            value = dt.datetime.fromisoformat(raw)
+        if value.tzinfo is not None:
+            return in_range(value)
+    except (ValueError, OverflowError):
+        pass
+    raise ValidationProblem([{"loc": ["query", name], "msg": "a date (YYYY-MM-DD) or a time with an offset, "
+                              "in the years 1900 to 9000", "type": "invalid_period"}], code="invalid_period")
 
 
 def _refuse_unknown(request: Request, known: set[str]) -> None:
@@ -94,8 +96,9 @@ async def get_assessment(
         day=1, hour=0, minute=0, second=0, microsecond=0)
     end = parse_instant("to", period_to, tz, True) if period_to else now
     if not start < end or end - start > MAX_PERIOD:
-        raise ValidationProblem([{"loc": ["query", "from"], "msg": "from must be before to, at most 3 years apart",
-                                  "type": "invalid_period"}], code="invalid_period")
+        raise ValidationProblem([{"loc": ["query", "from" if period_from else "to"],
+                                  "msg": "from must be before to, at most 3 years apart (from defaults to the "
+                                  "start of this month, to to now)", "type": "invalid_period"}], code="invalid_period")
     root = None
     if grid is not None:
         root = await session.get(GridCell, grid)

@@ -23,6 +23,7 @@ from app.stats.figures import COUNTS, FIGURES, SUMS, ratio
 from app.units.models import Unit
 
 GroupBy = Literal["unit", "grid", "worker", "category"]
+UNGROUPED = {"unit": "未派遣(调度队列)", "worker": "第三方系统", "grid": "", "category": ""}
 _KEYS: dict[str, Any] = {"unit": Case.unit_id, "grid": Case.grid_id, "worker": Case.reporter_id,
                          "category": Case.category_code}
 
@@ -91,7 +92,9 @@ async def _grid_groups(session: AsyncSession, root: GridCell | None, cell_ids: s
     if root is None:
         groups = dict((await session.execute(select(GridCell.path, GridCell.id)
                                              .where(GridCell.parent_id.is_(None)))).all())
-    else:
+        if len(groups) == 1:  # one district: its children say more than one row would
+            root = await session.get(GridCell, next(iter(groups.values())))
+    if root is not None:
         groups = dict((await session.execute(select(GridCell.path, GridCell.id)
                                              .where(GridCell.parent_id == root.id))).all())
         groups[root.path] = root.id
@@ -135,6 +138,7 @@ async def assessment(session: AsyncSession, scope: ColumnElement[bool], group_by
         bucket["dispatches"] += float(r.dispatches)
         bucket["returns"] += float(r.returns)
     names = await _names(session, group_by, set(totals))
+    names[None] = UNGROUPED[group_by]
     groups = [{"key": None if k is None else str(k), "name": names.get(k), **_present(v)}
               for k, v in sorted(totals.items(), key=lambda kv: (kv[0] is None, str(kv[0])))]
     overall: dict[str, float] = defaultdict(float)

@@ -198,3 +198,66 @@ async def test_photos_added_to_a_case_bring_it_into_the_next_sync(client, world)
     assert r.status_code == 201, r.text
     items, _ = await sync(client, world, "worker2", later.isoformat())
     assert [i["id"] for i in items] == [case["id"]] and items[0]["version"] > case["version"]
+
+
+async def test_after_a_reset_the_full_listing_starts_the_next_sync(client, world) -> None:  # type: ignore[no-untyped-def]
+    await file(client, world)
+    r = await client.patch(f"/api/v1/users/{world.users['worker2'][0]}",
+                           json={"grid_ids": [world.cells["620802002"], world.cells["620802001"]]},
+                           headers=world.headers("admin"))
+    assert r.status_code == 200, r.text
+    h = world.headers("worker2")
+    old = await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z"}, headers=h)
+    assert old.status_code == 410
+    full = (await client.get("/api/v1/reports", params={"limit": 1}, headers=h)).json()
+    page2 = (await client.get("/api/v1/reports", params={"limit": 1, "cursor": full["next_cursor"]}, headers=h)).json()
+    assert full["sync_since"] == page2["sync_since"]  # one resume point for the whole listing
+    changed = dt.datetime.fromisoformat(old.json()["changed_at"])
+    assert dt.datetime.fromisoformat(full["sync_since"]) > changed  # not back before the change
+    for _ in range(2):  # and it stays usable, sync after sync
+        items, since = await sync(client, world, "worker2", full["sync_since"])
+        assert dt.datetime.fromisoformat(since) > changed
+
+
+async def test_filters_a_case_can_leave_are_refused_in_a_sync(client, world) -> None:  # type: ignore[no-untyped-def]
+    h = world.headers("jiaojing")
+    for params in ({"status": "dispatched"}, {"light": "red"}, {"overdue": "false"}, {"unit": 2}):
+        r = await client.get("/api/v1/reports", params={"updated_since": "2026-01-01T00:00:00Z", **params}, headers=h)
+        assert r.status_code == 422 and r.json()["code"] == "unsupported_filter", params
+    for params in ({"category": "09"}, {"grid": world.cells["620802002"]}, {"q": "停车"}):  # fixed attributes
+        r = await client.get("/api/v1/reports", params={"updated_since": "2026-01-01T00:00:00Z", **params}, headers=h)
+        assert r.status_code == 200, (params, r.text)
+
+
+async def test_extreme_instants_are_refused_not_crashed_on(client, world) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import json
+
+    h = world.headers("supervisor")
+    for params in ({"created_from": "0001-01-01T00:00:00+14:00"}, {"created_to": "9999-12-31T23:59:59-14:00"},
+                   {"updated_since": "0001-01-01T00:00:00+01:00"}, {"created_from": "1850-01-01T00:00:00Z"}):
+        for path in ("/api/v1/reports", "/api/v1/reports/export"):
+            r = await client.get(path, params=params, headers=h)
+            assert r.status_code == 422, (path, params, r.status_code, r.text[:200])
+            assert r.headers["content-type"].startswith("application/problem+json")
+    for period in ({"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-30", "to": "9999-12-31"}):
+        r = await client.get("/api/v1/stats/assessment", params={"group_by": "unit", **period}, headers=h)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_period", period
+    r = await client.get("/api/v1/stats/assessment", params={"group_by": "unit", "to": "2000-01-01"}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "to"]
+    await file(client, world)
+    forged = base64.urlsafe_b64encode(json.dumps(
+        {"after": 0, "u": "2000-01-01T00:00:00+00:00", "sync": "0001-01-01T00:00:00+00:00"}).encode()).decode()
+    r = await client.get("/api/v1/reports", params={"updated_since": "2000-01-01T00:00:00Z", "cursor": forged},
+                         headers=h)
+    assert r.status_code == 200, r.text
+    assert dt.datetime.fromisoformat(r.json()["sync_since"]) > dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    r = await client.get("/api/v1/reports", params={"category": "０９"}, headers=h)  # full-width digits
+    assert r.status_code == 422
+
+
+async def test_a_tracking_code_finds_its_case(client, world) -> None:  # type: ignore[no-untyped-def]
+    case = await file(client, world)
+    r = await client.get("/api/v1/reports", params={"q": case["tracking_code"].lower()},
+                         headers=world.headers("dispatcher"))
+    assert [i["id"] for i in r.json()["items"]] == [case["id"]]

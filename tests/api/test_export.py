@@ -90,3 +90,19 @@ async def test_export_reads_in_batches_across_many_rows(client, world, app) -> N
     assert [f["id"] for f in r.json()["features"]] == ids
     rows = _rows((await client.get("/api/v1/reports/export", headers=world.headers("dispatcher"))).content)
     assert [int(row[0]) for row in rows[1:]] == ids
+
+
+async def test_formulas_behind_blanks_or_in_full_width_are_neutralised_too(client, world) -> None:  # type: ignore[no-untyped-def]
+    texts = [" =1+1", "\u00a0@SUM(A1)", "\ufeff-2+3", "＝HYPERLINK(\"x\")", "\u200b+cmd"]
+    for text in texts:
+        await _file(client, world, description=text)
+    rows = _rows((await client.get("/api/v1/reports/export", headers=world.headers("supervisor"))).content)
+    column = rows[0].index("问题描述")
+    assert [row[column] for row in rows[1:]] == ["'" + t for t in texts]
+
+
+async def test_export_labels_states_in_chinese_and_says_whether_handled_on_time(client, world) -> None:  # type: ignore[no-untyped-def]
+    await _file(client, world)
+    rows = _rows((await client.get("/api/v1/reports/export", headers=world.headers("supervisor"))).content)
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["优先级"], row["来源"], row["亮灯"], row["按期处置"]) == ("一般", "网格员APP", "绿灯", "")

@@ -93,6 +93,7 @@ async def test_assessment_by_unit_matches_hand_computed_figures(client, world, s
     assert brigade["by_state"] | {} == {"reported": 0, "registered": 0, "dispatched": 0, "in_progress": 2,
                                        "resolved": 0, "closed": 3, "rejected": 0, "on_hold": 1}
     queue = next(g for g in body["groups"] if g["key"] is None)
+    assert queue["name"] == "未派遣(调度队列)"
     assert (queue["counts"]["filed"], queue["counts"]["registered"], queue["by_state"]["rejected"]) == (1, 0, 1)
     total = body["total"]
     assert (total["counts"]["filed"], total["counts"]["decided"], total["counts"]["registered"]) == (7, 7, 6)
@@ -107,8 +108,8 @@ async def test_assessment_by_grid_worker_category_and_views(client, world, sessi
     by_code = {g["key"]: g for g in streets["groups"]}
     assert {g["name"]: g["counts"]["filed"] for g in streets["groups"]} == {"中街街道": 7}
     assert str(world.cells["620802002"]) in by_code
-    top = await _assess(client, world, group_by="grid")
-    assert [g["counts"]["filed"] for g in top["groups"]] == [7]
+    top = await _assess(client, world, group_by="grid")  # one district: grouped by its streets
+    assert [(g["name"], g["counts"]["filed"]) for g in top["groups"]] == [("中街街道", 7)]
     east = await _assess(client, world, group_by="grid", grid=world.cells["620802001"])
     assert east["groups"] == [] and east["total"]["counts"]["filed"] == 0
     assert east["total"]["figures"]["closure_rate"]["value"] is None  # nothing due: no figure, no error
