@@ -18,6 +18,8 @@ from app.core.db import Database, create_engine
 from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers, problem_response
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
+from app.open311.router import render_error as open311_error
+from app.open311.router import router as open311_router
 from app.photos.router import router as photos_router
 from app.photos.service import PhotoWorkshop
 from app.reports.export import router as export_router
@@ -70,11 +72,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.calendars = CalendarCache(settings.workflow_tz)
     if database is not None:
         app.state.db = database
-    install_error_handlers(app)
+    install_error_handlers(app, renderers=[("/open311/", open311_error)])
     app.add_middleware(RefuseNulInQuery)
     # The export's fixed path comes before the reports' /{case_id}.
     for router in (auth_router, grids_router, units_router, categories_router, routing_router, export_router,
-                   listing_router, reports_router, workflow_router, photos_router, calendar_router, stats_router):
+                   listing_router, reports_router, workflow_router, photos_router, calendar_router, stats_router,
+                   open311_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")

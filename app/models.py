@@ -5,9 +5,9 @@ from app.categories.models import Category, CategoryMajor
 from app.core.db import Base
 from app.grids.models import GridCell, GridRevision
 from app.photos.models import Photo
-from app.reports.models import Alert, Case, CaseEvent, IdempotencyRecord
+from app.reports.models import Alert, Case, CaseContact, CaseEvent, IdempotencyRecord
 from app.units.models import Assignment, Unit
 from app.workflow.models import CalendarDay
 
-__all__ = ["Alert", "ApiKey", "Assignment", "Base", "CalendarDay", "Case", "CaseEvent", "Category", "CategoryMajor", "GridCell",
+__all__ = ["Alert", "ApiKey", "Assignment", "Base", "CalendarDay", "Case", "CaseContact", "CaseEvent", "Category", "CategoryMajor", "GridCell",
            "GridRevision", "IdempotencyRecord", "Photo", "Unit", "User", "WorkerGrid"]

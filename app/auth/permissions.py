@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiKey, Role, User
 from app.core.db import utcnow
@@ -65,18 +66,24 @@ async def _principal(request: Request, session: SessionDep, settings: SettingsDe
         await release(session)  # hold no database lock while the request body streams in
         return Principal(user=user)
     if api_key:
-        prefix = parse_api_key_prefix(api_key)
-        row = None
-        if prefix:
-            row = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
-        if row is None or row.revoked_at is not None or not api_key_matches(api_key, row.key_hash):
-            raise Unauthorized("The API key is invalid or revoked")
-        now = utcnow()
-        if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
-            row.last_used_at = now  # coarse on purpose: not a write per request
-        await release(session)
-        return Principal(api_key=row)
+        return await api_key_principal(session, api_key)
     return None
+
+
+async def api_key_principal(session: AsyncSession, api_key: str) -> Principal:
+    """The principal of a third-party server's key (``X-API-Key``, or Open311's ``api_key`` field);
+    401 ``Unauthorized`` when it is unknown or revoked."""
+    prefix = parse_api_key_prefix(api_key)
+    row = None
+    if prefix:
+        row = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or not api_key_matches(api_key, row.key_hash):
+        raise Unauthorized("The API key is invalid or revoked")
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        row.last_used_at = now  # coarse on purpose: not a write per request
+    await release(session)
+    return Principal(api_key=row)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_principal)]

@@ -8,11 +8,12 @@ rendered the same way) with a stable machine-readable ``code``. Clients switch o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -111,47 +112,63 @@ def _jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every error as problem+json; unknown exceptions become a logged 500 ``internal_error``."""
+# An error's parts (status, code, title, detail, headers, extra members) as a response; a path prefix
+# may have its own format (Open311 speaks its spec's error list), everything else is problem+json.
+ErrorRenderer = Callable[[Request, int, str, str, str | None, dict[str, str] | None, dict[str, Any]], Response]
+
+
+def respond(request: Request, status: int, code: str, title: str, detail: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    """The error response for ``request``: its path prefix's renderer, else RFC 9457 problem+json."""
+    for prefix, render in getattr(request.app.state, "error_renderers", ()):
+        if request.url.path.startswith(prefix):
+            return render(request, status, code, title, detail, headers, extra)
+    return problem_response(status, code, title, detail, headers=headers, **extra)
+
+
+def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRenderer]] | None = None) -> None:
+    """Render every error as problem+json (or by ``renderers``, first matching path prefix);
+    unknown exceptions become a logged 500 ``internal_error``."""
+    app.state.error_renderers = renderers or []
 
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return problem_response(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return respond(request, exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = _jsonable_errors(list(exc.errors()))
         detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors)
-        return problem_response(422, "validation_error", "The request is not valid", detail, errors=errors)
+        return respond(request, 422, "validation_error", "The request is not valid", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+        return respond(request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         # SQLSTATE class 22 is "data exception": a value the database cannot take (an invalid byte,
         # a number out of range). Input checks should catch these first; this is the safety net.
         sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
         if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
             # A uniqueness race lost to a concurrent request: the same answer a later request would get.
             log.info("integrity conflict on %s %s", request.method, request.url.path)
-            return problem_response(409, "conflict", "Conflicts with a concurrent change",
+            return respond(request, 409, "conflict", "Conflicts with a concurrent change",
                                     "Another request changed the same thing at the same time; read it again.")
         if sqlstate.startswith("22"):
             log.warning("data exception %s on %s %s", sqlstate, request.method, request.url.path)
-            return problem_response(422, "invalid_value", "A value in the request cannot be stored",
+            return respond(request, 422, "invalid_value", "A value in the request cannot be stored",
                                     "A text or number in the request is not acceptable (e.g. a NUL character).")
         log.exception("database error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal_error", "Internal server error",
+        return respond(request, 500, "internal_error", "Internal server error",
                                 "The error was logged; the request changed nothing.")
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal_error", "Internal server error",
+        return respond(request, 500, "internal_error", "Internal server error",
                                 "The error was logged; the request changed nothing.")
 
 

@@ -68,7 +68,7 @@ async def read_request(request: Request, settings: Any, json_name: str,
     raise UnsupportedMediaType(f"'{media}' is not accepted here")
 
 
-def _context(request: Request, settings: Any, hooks: Any, lang: Any, calendar: Any) -> IntakeContext:
+def intake_context(request: Request, settings: Any, hooks: Any, lang: Any, calendar: Any) -> IntakeContext:
     state = request.app.state
     return IntakeContext(settings=settings, grid_index=state.grid_index, workshop=state.workshop,
                          calendar=calendar, db=state.db, hooks=hooks, lang=lang)
@@ -101,7 +101,7 @@ async def create_report(request: Request, principal: Reporter, session: SessionD
     if raw is None:
         raise ValidationProblem([{"loc": ["report"], "msg": "the 'report' part is required", "type": "missing"}])
     data = parse_part(ReportIn, raw, "report")
-    filed = await file_report(session, _context(request, settings, hooks, lang, calendar), principal, data,
+    filed = await file_report(session, intake_context(request, settings, hooks, lang, calendar), principal, data,
                               [p for p in files if p.name == "photos"], idempotency_key,
                               source="api" if principal.api_key else "app",
                               after_parts=[p for p in files if p.name == "after_photos"])

@@ -26,7 +26,7 @@ class ReportIn(Input):
 
     client_id: uuid.UUID | None = Field(default=None, description="made by the phone; a retry with it creates nothing")
     category_code: str = Field(pattern=r"^\d{5}$")
-    description: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=4000)  # GeoReport v2 allows 4000
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False, strict=True)
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False, strict=True)
     coord_system: CoordSystem = CoordSystem.wgs84

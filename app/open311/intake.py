@@ -1,0 +1,150 @@
+"""``POST /open311/v2/requests``: the spec's fields, read from a form, JSON or multipart body, turned
+into a native report and filed through the same intake as a phone's (app.reports.intake)."""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.parse
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from app.auth.permissions import Principal
+from app.core.deps import Hooks, read_body
+from app.core.errors import AppError
+from app.core.schemas import text_problem
+from app.open311.attributes import validate
+from app.photos.multipart import Part, read_multipart
+from app.reports.intake import file_report
+from app.reports.models import Case, CaseContact
+from app.reports.router import _limits, intake_context
+from app.reports.schemas import ReportIn
+from app.workflow.calendar import WorkCalendar
+
+CONTACT = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+CONTACT_LIMITS = {"email": 254, "first_name": 100, "last_name": 100, "phone": 40, "device_id": 200, "account_id": 200}
+MAX_FIELDS = 200
+
+
+class BadRequest(AppError):
+    status, code, title = 400, "open311_bad_request", "Bad request"
+
+
+class NoGeocoder(AppError):
+    status, code, title = 400, "location_required", "A location is required"
+
+
+def _fields_of_json(raw: bytes) -> dict[str, list[str]]:
+    try:
+        doc = json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the body is not valid JSON") from exc
+    if not isinstance(doc, dict):
+        raise BadRequest("the JSON body must be an object of the spec's fields")
+    out: dict[str, list[str]] = {}
+    for name, value in doc.items():
+        if name == "attribute" and isinstance(value, dict):
+            for code, inner in value.items():
+                out[f"attribute[{code}]"] = [str(v) for v in (inner if isinstance(inner, list) else [inner])]
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            out[name] = [str(value)]
+        elif value is not None:
+            raise BadRequest(f"{name[:40]} must be a string or a number")
+    return out
+
+
+async def read_fields(request: Request, settings: Any) -> tuple[dict[str, list[str]], list[Part]]:
+    """The request's fields (each a list: a form may repeat one) and its ``media`` files, with the native
+    endpoint's limits on sizes, parts and idle time."""
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        limits = _limits(settings)
+        parts = await read_multipart(content_type, request.stream(), limits, frozenset({"media"}), known=None,
+                                     idle_seconds=settings.photos.body_idle_seconds)
+        fields: dict[str, list[str]] = {}
+        for part in parts:
+            if part.name != "media":
+                try:
+                    fields.setdefault(part.name, []).append(bytes(part.data).decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise BadRequest(f"field {part.name[:40]} is not UTF-8") from exc
+        return fields, [p for p in parts if p.name == "media"]
+    raw = await read_body(request, settings.photos.max_report_json_bytes, "the request")
+    if media == "application/json":
+        return _fields_of_json(raw), []
+    if media in ("application/x-www-form-urlencoded", ""):
+        try:
+            parsed = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                                           max_num_fields=MAX_FIELDS)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest("the form is not UTF-8 or has too many fields") from exc
+        return parsed, []
+    raise AppError(f"'{media[:60]}' is not accepted: send a form, JSON or multipart", code="unsupported_media_type")
+
+
+def _one(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadRequest(f"{name} is given more than once")
+    value = values[0]
+    if text_problem(value):
+        raise BadRequest(f"{name} {text_problem(value)}")
+    return value.strip() or None
+
+
+def _coordinate(name: str, raw: str, bound: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > bound:
+        raise BadRequest(f"{name} must be decimal degrees (WGS-84) within ±{bound:g}")
+    return value
+
+
+async def file(session: Any, request: Request, settings: Any, hooks: Hooks, lang: Any, calendar: WorkCalendar,
+               principal: Principal, fields: dict[str, list[str]], media: list[Part]) -> tuple[int, str]:
+    """File the request as a case; ``(case id, tracking code)``. 400 for missing or invalid fields
+    (``service_code``, location, attributes, ``media_url``), and the native intake's errors."""
+    code = _one(fields, "service_code")
+    if code is None:
+        raise BadRequest("service_code is required")
+    lat_raw, lon_raw, address = _one(fields, "lat"), _one(fields, "long"), _one(fields, "address_string")
+    if lat_raw is None or lon_raw is None:
+        raise NoGeocoder("lat and long are required: no geocoder is configured for address_string"
+                         if address else "lat and long are required")
+    lat, lon = _coordinate("lat", lat_raw, 90), _coordinate("long", lon_raw, 180)
+    given = {name[len("attribute["):-1].removesuffix("]["): values for name, values in fields.items()
+             if name.startswith("attribute[") and name.endswith("]")}
+    values, problems = validate(code, {k.rstrip("[]"): v for k, v in given.items()})
+    if problems:
+        raise BadRequest("; ".join(problems[:10]))
+    media_url = _one(fields, "media_url")
+    if media_url is not None:
+        scheme = urllib.parse.urlsplit(media_url).scheme.lower()
+        if scheme not in ("http", "https") or len(media_url) > 2048:
+            raise BadRequest("media_url must be an http(s) URL of at most 2048 characters")
+    contact = {name: _one(fields, name) for name in CONTACT}
+    for name, value in contact.items():
+        if value is not None and len(value) > CONTACT_LIMITS[name]:
+            raise BadRequest(f"{name} is longer than {CONTACT_LIMITS[name]} characters")
+    try:
+        data = ReportIn(category_code=code, description=_one(fields, "description") or "", lat=lat, lon=lon,
+                        address=(address or None) and address[:255])
+    except ValidationError as exc:
+        raise BadRequest("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    filed = await file_report(session, intake_context(request, settings, hooks, lang, calendar), principal, data,
+                              media, request.headers.get("Idempotency-Key"), source="open311")
+    case = await session.get(Case, filed.case_id)
+    assert case is not None
+    if not filed.replayed:
+        case.attributes, case.media_url = values or None, media_url
+        if any(contact.values()):
+            session.add(CaseContact(case_id=case.id, **contact))
+        await session.flush()
+    return case.id, case.tracking_code

@@ -1,0 +1,200 @@
+"""Open311 GeoReport v2: JSON validated against the spec's schemas, XML checked by element paths,
+requests filed through the native intake, errors in the spec's format."""
+
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+
+from tests.conftest import DATA
+from tests.support.reports import CENTRE, jpeg_at
+
+SCHEMAS = DATA / "open311"
+BASE = "/open311/v2"
+FORM = {"service_code": "09009", "lat": str(CENTRE["lat"]), "long": str(CENTRE["lon"]),
+        "description": "校门口机动车乱停放", "email": "citizen@example.cn", "first_name": "明", "last_name": "李",
+        "phone": "13800000000", "attribute[plate_number]": "甘L12345", "attribute[vehicle_type]": "car"}
+
+
+def validator(name: str) -> Draft7Validator:
+    registry: Registry = Registry()
+    for path in SCHEMAS.glob("*.json"):
+        if path.name != "swagger.json":
+            registry = registry.with_resource(path.name, Resource.opaque(json.loads(path.read_text())))
+    return Draft7Validator({"$ref": name}, registry=registry)
+
+
+def assert_valid(name: str, body: object) -> None:
+    errors = sorted(validator(name).iter_errors(body), key=str)
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+@pytest.fixture
+async def api_key(client, world) -> str:  # type: ignore[no-untyped-def]
+    r = await client.post("/api/v1/api-keys", headers=world.headers("admin"), json={"name": "市民随手拍"})
+    return r.json()["key"]
+
+
+async def _post(client, api_key, fmt="json", **extra):  # type: ignore[no-untyped-def]
+    return await client.post(f"{BASE}/requests.{fmt}", data={**FORM, "api_key": api_key, **extra})
+
+
+async def test_services_validate_and_keep_leading_zeros(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(f"{BASE}/services.json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    services = r.json()
+    assert_valid("services.json", services)
+    by_code = {s["service_code"]: s for s in services}
+    assert by_code["01001"]["service_code"] == "01001"  # a string: the leading zero survives
+    assert by_code["09009"]["metadata"] is True and by_code["09009"]["group"] == "街面秩序"
+    assert by_code["10004"]["metadata"] is False and by_code["09009"]["type"] == "realtime"
+    en = (await client.get(f"{BASE}/services.json", headers={"Accept-Language": "en"})).json()
+    assert {s["service_code"]: s["service_name"] for s in en}["09009"] == "Illegal parking"
+
+
+async def test_services_xml_has_the_shape_real_servers_send(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(f"{BASE}/services.xml")
+    assert r.headers["content-type"].startswith("text/xml")
+    ours = ET.fromstring(r.content)
+    dc = ET.parse(SCHEMAS / "dc-services.xml").getroot()
+    assert ours.tag == dc.tag == "services"
+    assert {child.tag for child in ours[0]} == {child.tag for child in dc[0]}
+    parking = next(s for s in ours if s.findtext("service_code") == "09009")
+    assert parking.findtext("metadata") == "true" and "," in (parking.findtext("keywords") or ",")
+
+
+async def test_service_definitions_validate_in_json_and_xml(client) -> None:  # type: ignore[no-untyped-def]
+    body = (await client.get(f"{BASE}/services/06010.json")).json()
+    assert_valid("service-definition.json", body)
+    assert body["attributes"][0]["code"] == "amount" and body["attributes"][0]["required"] is True
+    doc = ET.fromstring((await client.get(f"{BASE}/services/06010.xml")).content)
+    assert doc.tag == "service_definition" and doc.findtext("service_code") == "06010"
+    assert [v.findtext("key") for v in doc.findall("attributes/attribute/values/value")] == ["small", "medium", "large"]
+    r = await client.get(f"{BASE}/services/99999.json")
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
+    r = await client.get(f"{BASE}/services/99999.xml")
+    assert r.status_code == 404 and ET.fromstring(r.content).find("error/description") is not None
+
+
+async def test_a_posted_request_becomes_a_routed_case_everyone_sees(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+    r = await _post(client, api_key)
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert_valid("requests.json", [{**answer[0], "status": "open", "service_code": "09009",
+                                    "requested_datetime": "2026-01-01T00:00:00Z"}])
+    case_id = int(answer[0]["service_request_id"])
+    native = (await client.get(f"/api/v1/reports/{case_id}", headers=world.headers("dispatcher"))).json()
+    assert native["unit"]["name"] == "平凉市公安局交通警察支队崆峒大队" and native["status"] == "dispatched"
+    one = (await client.get(f"{BASE}/requests/{case_id}.json")).json()
+    assert_valid("requests.json", one)
+    item = one[0]
+    assert item["agency_responsible"] == "平凉市公安局交通警察支队崆峒大队" and item["status"] == "open"
+    assert item["expected_datetime"] and item["extended_attributes"]["status"] == "dispatched"
+    assert item["extended_attributes"]["attributes"] == {"plate_number": "甘L12345", "vehicle_type": "car"}
+    assert "citizen@example.cn" not in json.dumps(one) and "13800000000" not in json.dumps(one)
+    token = answer[0]["token"]
+    assert (await client.get(f"{BASE}/tokens/{token}.json")).json()[0]["service_request_id"] == str(case_id)
+    stats = (await client.get("/api/v1/stats/assessment", params={"group_by": "unit"},
+                              headers=world.headers("supervisor"))).json()
+    assert stats["total"]["counts"]["filed"] == 1
+    doc = ET.fromstring((await client.get(f"{BASE}/requests/{case_id}.xml")).content)
+    assert doc.tag == "service_requests" and doc.findtext("request/service_request_id") == str(case_id)
+    assert doc.findtext("request/long") == str(CENTRE["lon"])
+
+
+async def test_posts_refused_in_the_specs_error_format(client, api_key) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        ({"api_key": ""}, 403), ({"api_key": "gik_nope_nope"}, 403), ({"service_code": "99999"}, 400),
+        ({"service_code": ""}, 400), ({"lat": "", "long": "", "address_string": "中山街 12 号"}, 400),
+        ({"lat": "NaN"}, 400), ({"long": "181"}, 400), ({"attribute[vehicle_type]": "tank"}, 400),
+        ({"attribute[colour]": "red"}, 400), ({"media_url": "javascript:alert(1)"}, 400),
+        ({"lat": "0", "long": "0"}, 400),
+    ]
+    for extra, status in cases:
+        r = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, **extra})
+        assert r.status_code == status, (extra, r.text)
+        body = r.json()
+        assert isinstance(body, list) and body[0]["code"] == status and body[0]["description"], (extra, body)
+    r = await client.post(f"{BASE}/requests.xml", data={**FORM, "api_key": api_key, "service_code": "99999"})
+    error = ET.fromstring(r.content)
+    assert error.tag == "errors" and error.findtext("error/code") == "400"
+    r = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, "service_code": "06010"})
+    assert r.status_code == 400 and "amount" in r.json()[0]["description"]  # a required attribute is missing
+    assert (await client.get(f"{BASE}/nothing-here.json")).json()[0]["code"] == 404
+
+
+async def test_json_and_multipart_posts_with_media(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post(f"{BASE}/requests.json", json={**{k: v for k, v in FORM.items() if "[" not in k},
+                                                         "api_key": api_key, "attribute": {"vehicle_type": "truck"}})
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key},
+                          files=[("media", ("p.jpg", jpeg_at(CENTRE["lat"], CENTRE["lon"]), "image/jpeg"))])
+    assert r.status_code == 201, r.text
+    case_id = r.json()[0]["service_request_id"]
+    item = (await client.get(f"{BASE}/requests/{case_id}.json")).json()[0]
+    assert item["media_url"].endswith(".jpg")
+    photo = await client.get(item["media_url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""]))
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    assert b"Exif" not in photo.content[:200]
+    r = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key, "media_url": "https://x.cn/a.jpg"})
+    linked = (await client.get(f"{BASE}/requests/{r.json()[0]['service_request_id']}.json")).json()[0]
+    assert linked["media_url"] == "https://x.cn/a.jpg"
+
+
+async def test_request_lists_filter_as_the_spec_says(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+    first = int((await _post(client, api_key)).json()[0]["service_request_id"])
+    second = int((await _post(client, api_key, description="第二起")).json()[0]["service_request_id"])
+    r = await client.post(f"/api/v1/reports/{first}/actions", json={"action": "return", "reason": "不属交警"},
+                          headers=world.headers("jiaojing"))
+    assert r.status_code == 200
+    r = await client.post(f"/api/v1/reports/{first}/actions", json={"action": "reject", "reason": "重复上报",
+                                                                      "duplicate_of": second},
+                          headers=world.headers("dispatcher"))
+    assert r.status_code == 200, r.text
+
+    async def ids(**params):  # type: ignore[no-untyped-def]
+        r = await client.get(f"{BASE}/requests.json", params=params)
+        assert r.status_code == 200, r.text
+        assert_valid("requests.json", r.json()) if r.json() else None
+        return [int(i["service_request_id"]) for i in r.json()]
+
+    assert await ids() == [second, first]  # newest first
+    assert await ids(status="closed") == [first] and await ids(status="open") == [second]
+    closed = (await client.get(f"{BASE}/requests/{first}.json")).json()[0]
+    assert closed["status"] == "closed" and "重复上报" in closed["status_notes"] and str(second) in closed["status_notes"]
+    assert "expected_datetime" not in closed
+    assert await ids(service_request_id=f"{first},{second}", status="open") == [second, first]
+    for start in ("2026-01-01T00:00:00Z", "2026-01-01T08:00:00+08:00", "2026-01-01T00:00:00.123456Z"):
+        assert await ids(start_date=start, end_date="2026-01-02T00:00:00Z") == []
+    assert await ids(service_code="09009,06010") == [second, first]
+    assert await ids(page_size=1, page=2) == [first]
+    for bad in ({"service_code": "99999"}, {"start_date": "yesterday"}, {"start_date": "2026-01-01T00:00:00"},
+                {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, {"status": "pending"},
+                {"service_request_id": "1;DROP"}, {"jurisdiction_id": "beijing"}):
+        r = await client.get(f"{BASE}/requests.json", params=bad)
+        assert r.status_code in (400, 404) and r.json()[0]["code"] == r.status_code, bad
+    updates = (await client.get(f"{BASE}/servicerequestupdates.json")).json()
+    assert {u["service_request_id"] for u in updates} >= {str(first)}
+    assert any(u["status"] == "closed" for u in updates if u["service_request_id"] == str(first))
+
+
+async def test_veto_items_stay_out_of_the_public_feed(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post("/api/v1/reports", json={"category_code": "91001", **CENTRE}, headers=world.headers("worker2"))
+    veto = r.json()["id"]
+    assert (await client.get(f"{BASE}/requests/{veto}.json")).status_code == 404
+    assert veto not in [int(i["service_request_id"]) for i in (await client.get(f"{BASE}/requests.json")).json()]
+    mine = await client.post(f"{BASE}/requests.json", data={**{k: v for k, v in FORM.items() if "[" not in k},
+                                                            "api_key": api_key, "service_code": "91001"})
+    assert mine.status_code == 201, mine.text
+    mine_id = mine.json()[0]["service_request_id"]
+    assert (await client.get(f"{BASE}/requests/{mine_id}.json")).status_code == 404
+    assert (await client.get(f"{BASE}/requests/{mine_id}.json", params={"api_key": api_key})).status_code == 200
+
+
+async def test_discovery(client) -> None:  # type: ignore[no-untyped-def]
+    body = (await client.get(f"{BASE}/discovery.json")).json()
+    assert body["endpoints"][0]["formats"] == ["application/json", "text/xml"]
+    doc = ET.fromstring((await client.get(f"{BASE}/discovery.xml")).content)
+    assert [f.text for f in doc.findall("endpoints/endpoint/formats/format")] == ["application/json", "text/xml"]
