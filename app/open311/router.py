@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.auth.permissions import Principal, api_key_principal
 from app.core.db import utcnow
-from app.core.deps import HooksDep, SessionDep, SettingsDep
+from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep
 from app.core.errors import AppError, Forbidden, NotFound, Unauthorized
 from app.core.i18n import LangDep
 from app.open311 import formats, intake, service
@@ -207,7 +207,7 @@ async def request_updates(fmt: Fmt, _: Open311Client, session: SessionDep, setti
 
 
 @router.get("/media/{photo_id}.jpg", summary="A request's photo (display size, no EXIF)")
-async def media(photo_id: int, request: Request, _: Open311Client, session: SessionDep) -> Response:
+async def media(photo_id: IdPath, request: Request, _: Open311Client, session: SessionDep) -> Response:
     photo = (await session.execute(select(Photo).join(Case, Case.id == Photo.case_id).where(
         Photo.id == photo_id, Photo.stage == "report", service.public_or_own(None)))).scalar_one_or_none()
     data = await request.app.state.workshop.ensure_display(photo.sha256) if photo else None

@@ -22,6 +22,10 @@ from app.reports.models import Case, CaseEvent, Status
 from app.units.models import Unit
 
 CLOSED = (Status.closed.value, Status.rejected.value)
+PUBLIC_ACTIONS = {"report": "已受理 received", "register": "已立案 registered", "dispatch": "已派遣 dispatched",
+                  "accept": "处置中 in progress", "return": "重新派遣中 being re-dispatched", "resolve": "处置完毕 resolved",
+                  "verify": "已结案 closed", "rework": "返工 sent back for rework", "reject": "不予立案 rejected",
+                  "decide_hold": "挂账 on hold", "resume": "恢复处置 resumed", "self_handle": "已自行处置 fixed on the spot"}
 
 
 def public_or_own(principal: Principal | None) -> ColumnElement[bool]:
@@ -107,11 +111,14 @@ async def updates(session: AsyncSession, scope: ColumnElement[bool], start: dt.d
     """``servicerequestupdates``: the history of readable cases between ``start`` and ``end``, oldest first."""
     rows = (await session.execute(
         select(CaseEvent, Case.status).join(Case, Case.id == CaseEvent.case_id)
-        .where(scope, CaseEvent.created_at >= start, CaseEvent.created_at < end,
-               CaseEvent.to_status.is_not(None))
+        .where(scope, CaseEvent.created_at >= start, CaseEvent.created_at < end, CaseEvent.to_status.is_not(None),
+               CaseEvent.from_status.is_distinct_from(CaseEvent.to_status))
         .order_by(CaseEvent.created_at, CaseEvent.id).limit(limit))).all()
     return [{"update_id": str(e.id), "service_request_id": str(e.case_id),
              "status": "closed" if e.to_status in CLOSED else "open",
-             "updated_datetime": iso(e.created_at), "description": e.reason or e.note or e.action,
+             # Staff's notes stay internal; a rejection's reason is what the citizen is owed.
+             "updated_datetime": iso(e.created_at),
+             "description": PUBLIC_ACTIONS.get(e.action, e.action) + (f": {e.reason}" if e.action == "reject" and e.reason
+                                                                       else ""),
              "media_url": None, "extended_attributes": {"action": e.action, "status": e.to_status}}
             for e, _ in rows]

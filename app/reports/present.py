@@ -16,7 +16,7 @@ from app.grids.models import GridCell
 from app.grids.schemas import CellRef
 from app.photos.models import Photo
 from app.photos.service import photos_of
-from app.reports.models import STATUS_LABELS_ZH, Case, Status
+from app.reports.models import STATUS_LABELS_ZH, Case, CaseContact, Status
 from app.reports.schemas import CaseOut, DuplicateRef, PhotoOut
 from app.routing.rules import ChainCell, Decision, Rule
 from app.routing.schemas import RoutingOut
@@ -38,7 +38,8 @@ def photo_out(photo: Photo, private: bool = True) -> PhotoOut:
 
 
 async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, calendar: WorkCalendar,
-                    duplicates: list[DuplicateRef] | None = None, private: bool = True) -> list[CaseOut]:
+                    duplicates: list[DuplicateRef] | None = None, private: bool = True,
+                    contacts: bool = False) -> list[CaseOut]:
     """Cases with their cell, unit, category, photos and routing explanation, in a fixed number of queries.
 
     ``private`` shows each photo's EXIF position, time and file name (where the worker stood, and
@@ -56,6 +57,8 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
     categories = {c.code: c for c in (await session.execute(
         select(Category).where(Category.code.in_({c.category_code for c in cases})))).scalars()}
     photos = await photos_of(session, [c.id for c in cases])
+    people = {p.case_id: {k: getattr(p, k) for k in CONTACT_FIELDS} for p in (await session.execute(
+        select(CaseContact).where(CaseContact.case_id.in_([c.id for c in cases])))).scalars()} if contacts else {}
     now = utcnow()
     out = []
     for case in cases:
@@ -86,8 +89,17 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
             priority=case.priority, due_at=case.due_at, light=clock.case_light(case, calendar, now),
             photos=[photo_out(p, private) for p in photos[case.id]], flags=list(case.flags), observed_at=case.observed_at,
             self_handled=case.self_handled, version=case.version, created_at=case.created_at,
-            updated_at=case.updated_at, possible_duplicates=duplicates))
+            updated_at=case.updated_at, possible_duplicates=duplicates, attributes=case.attributes,
+            media_url=case.media_url, contact=people.get(case.id)))
     return out
+
+
+CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+
+
+def sees_contacts(principal: object) -> bool:
+    """Whether a caller sees an Open311 reporter's contact details: the command centre only."""
+    return getattr(principal, "role", None) in (Role.dispatcher, Role.supervisor, Role.admin)
 
 
 def sees_private_evidence(principal: object) -> bool:

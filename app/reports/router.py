@@ -19,7 +19,7 @@ from app.photos.service import attach
 from app.reports.access import get_visible_case
 from app.reports.intake import IntakeContext, file_report, new_event
 from app.reports.permissions import CaseDeleter, CaseReader, PhotoAdder, Reporter
-from app.reports.present import cases_out, sees_private_evidence
+from app.reports.present import cases_out, sees_contacts, sees_private_evidence
 from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
 from app.workflow.calendar_data import CalendarDep
 
@@ -118,8 +118,8 @@ async def get_report(case_id: IdPath, response: Response, principal: CaseReader,
     """The case with its cell, unit, routing, deadline, light and photos; 404 when the caller may not see it."""
     case = await get_visible_case(session, principal, case_id)
     response.headers["ETag"] = _etag(case.id, case.version)
-    return (await cases_out(session, [case], lang, calendar,
-                            private=sees_private_evidence(principal)))[0]
+    return (await cases_out(session, [case], lang, calendar, private=sees_private_evidence(principal),
+                            contacts=sees_contacts(principal)))[0]
 
 
 STAGES_BY_ROLE = {Role.worker: {"report", "check"}, Role.unit_staff: {"resolution"},

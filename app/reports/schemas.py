@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -101,3 +102,7 @@ class CaseOut(BaseModel):
     updated_at: dt.datetime
     possible_duplicates: list[DuplicateRef] | None = Field(
         default=None, description="on create only: open cases of the same category nearby")
+    attributes: dict[str, Any] | None = Field(default=None, description="Open311 attribute values")
+    media_url: str | None = Field(default=None, description="a link an Open311 client sent (not fetched)")
+    contact: dict[str, str | None] | None = Field(
+        default=None, description="an Open311 reporter's contact details: dispatchers, supervisors, admins only")

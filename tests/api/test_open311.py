@@ -198,3 +198,28 @@ async def test_discovery(client) -> None:  # type: ignore[no-untyped-def]
     assert body["endpoints"][0]["formats"] == ["application/json", "text/xml"]
     doc = ET.fromstring((await client.get(f"{BASE}/discovery.xml")).content)
     assert [f.text for f in doc.findall("endpoints/endpoint/formats/format")] == ["application/json", "text/xml"]
+
+
+async def test_contacts_reach_the_command_centre_only(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+    case_id = (await _post(client, api_key)).json()[0]["service_request_id"]
+    seen = (await client.get(f"/api/v1/reports/{case_id}", headers=world.headers("dispatcher"))).json()
+    assert seen["contact"]["email"] == "citizen@example.cn" and seen["attributes"]["vehicle_type"] == "car"
+    for user in ("jiaojing", "worker2"):
+        other = (await client.get(f"/api/v1/reports/{case_id}", headers=world.headers(user))).json()
+        assert other["contact"] is None, user
+    mine = (await client.get(f"/api/v1/reports/{case_id}", headers={"X-API-Key": api_key})).json()
+    assert mine["contact"] is None
+
+
+async def test_updates_carry_state_changes_not_staff_notes(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+    case_id = (await _post(client, api_key)).json()[0]["service_request_id"]
+    r = await client.post(f"/api/v1/reports/{case_id}/actions", json={"action": "comment", "note": "车主电话 139xxxx"},
+                          headers=world.headers("dispatcher"))
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/v1/reports/{case_id}/actions", json={"action": "return", "reason": "内部: 非本单位"},
+                          headers=world.headers("jiaojing"))
+    assert r.status_code == 200, r.text
+    text = (await client.get(f"{BASE}/servicerequestupdates.json")).text
+    assert "139xxxx" not in text and "内部" not in text
+    updates = [u for u in json.loads(text) if u["service_request_id"] == case_id]
+    assert [u["extended_attributes"]["action"] for u in updates] == ["report", "register", "dispatch", "return"]
