@@ -8,6 +8,7 @@ database, no request.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from xml.etree import ElementTree as ET
 
@@ -19,10 +20,15 @@ XML_MEDIA_TYPE = "text/xml; charset=utf-8"
 ITEM_OF = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 
 
+# Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/FFFF): written as
+# U+FFFD, so that no stored text or echoed input can make a document unparseable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if value is True or value is False:
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else _NOT_XML.sub("\ufffd", str(value))
 
 
 def _append(parent: ET.Element, name: str, value: Any) -> None:
@@ -57,7 +63,21 @@ def render(fmt: Format, root: str, item: str | None, body: list[dict[str, Any]] 
     if fmt == "xml":
         return Response(xml_document(root, item, body), status_code=status, media_type=XML_MEDIA_TYPE,
                         headers=headers)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(_clean(body), status_code=status, headers=headers)
+
+
+def _clean(value: Any) -> Any:
+    # Lone surrogates cannot be encoded as UTF-8 JSON either (a stored one must not break every read).
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def errors(fmt: Format, status: int, description: str, headers: dict[str, str] | None = None) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import urllib.parse
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from app.auth.permissions import Principal
+from app.categories.models import Category
 from app.core.deps import Hooks, read_body
 from app.core.errors import AppError
 from app.core.schemas import text_problem
@@ -39,12 +41,14 @@ class NoGeocoder(AppError):
 def _fields_of_json(raw: bytes) -> dict[str, list[str]]:
     try:
         doc = json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("the body is not valid JSON") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadRequest("the body is not valid JSON (or nests too deep)") from exc
     if not isinstance(doc, dict):
         raise BadRequest("the JSON body must be an object of the spec's fields")
     out: dict[str, list[str]] = {}
     for name, value in doc.items():
+        if text_problem(name):
+            raise BadRequest("a field name is not text this service can store")
         if name == "attribute" and isinstance(value, dict):
             for code, inner in value.items():
                 out[f"attribute[{code}]"] = [str(v) for v in (inner if isinstance(inner, list) else [inner])]
@@ -71,18 +75,34 @@ async def read_fields(request: Request, settings: Any) -> tuple[dict[str, list[s
                     fields.setdefault(part.name, []).append(bytes(part.data).decode("utf-8"))
                 except UnicodeDecodeError as exc:
                     raise BadRequest(f"field {part.name[:40]} is not UTF-8") from exc
-        return fields, [p for p in parts if p.name == "media"]
+        return _checked(fields), [p for p in parts if p.name == "media"]
     raw = await read_body(request, settings.photos.max_report_json_bytes, "the request")
     if media == "application/json":
-        return _fields_of_json(raw), []
+        return _checked(_fields_of_json(raw)), []
     if media in ("application/x-www-form-urlencoded", ""):
         try:
             parsed = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                                           max_num_fields=MAX_FIELDS)
+                                           max_num_fields=MAX_FIELDS, errors="strict")
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest("the form is not UTF-8 or has too many fields") from exc
-        return parsed, []
+        return _checked(parsed), []
     raise AppError(f"'{media[:60]}' is not accepted: send a form, JSON or multipart", code="unsupported_media_type")
+
+
+def _checked(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every name and value is text every database can store (no NUL, no lone surrogate), as with
+    native reports: one client's bad byte must never break the feed for everyone."""
+    for name, values in fields.items():
+        if text_problem(name):
+            raise BadRequest("a field name is not text this service can store")
+        for value in values:
+            if text_problem(value):
+                raise BadRequest(f"{name[:40]} {text_problem(value)}")
+    return fields
+
+
+ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,64})\](\[\])?$")
+DECIMAL = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{1,15})?$")
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str | None:
@@ -98,10 +118,7 @@ def _one(fields: dict[str, list[str]], name: str) -> str | None:
 
 
 def _coordinate(name: str, raw: str, bound: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
+    value = float(raw) if DECIMAL.match(raw) else math.nan  # plain ASCII decimals only (no 3_5, no ３５)
     if not math.isfinite(value) or abs(value) > bound:
         raise BadRequest(f"{name} must be decimal degrees (WGS-84) within ±{bound:g}")
     return value
@@ -114,28 +131,39 @@ async def file(session: Any, request: Request, settings: Any, hooks: Hooks, lang
     code = _one(fields, "service_code")
     if code is None:
         raise BadRequest("service_code is required")
+    active = await session.get(Category, code) if len(code) == 5 and code.isascii() and code.isdigit() else None
+    if active is None or not active.active:
+        raise BadRequest(f"service_code '{code[:10]}' is not a service here (GET services for the list)")
     lat_raw, lon_raw, address = _one(fields, "lat"), _one(fields, "long"), _one(fields, "address_string")
     if lat_raw is None or lon_raw is None:
         raise NoGeocoder("lat and long are required: no geocoder is configured for address_string"
                          if address else "lat and long are required")
     lat, lon = _coordinate("lat", lat_raw, 90), _coordinate("long", lon_raw, 180)
-    given = {name[len("attribute["):-1].removesuffix("]["): values for name, values in fields.items()
-             if name.startswith("attribute[") and name.endswith("]")}
-    values, problems = validate(code, {k.rstrip("[]"): v for k, v in given.items()})
+    given: dict[str, list[str]] = {}
+    for name, values_of_name in fields.items():
+        if name.startswith("attribute"):
+            match = ATTRIBUTE.match(name)
+            if match is None:
+                raise BadRequest(f"{name[:40]} is not attribute[code] or attribute[code][]")
+            given.setdefault(match.group(1), []).extend(values_of_name)
+    values, problems = validate(code, given)
     if problems:
         raise BadRequest("; ".join(problems[:10]))
     media_url = _one(fields, "media_url")
     if media_url is not None:
-        scheme = urllib.parse.urlsplit(media_url).scheme.lower()
-        if scheme not in ("http", "https") or len(media_url) > 2048:
+        parts = urllib.parse.urlsplit(media_url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(media_url) > 2048 \
+                or any(ch.isspace() or ord(ch) < 32 for ch in media_url):
             raise BadRequest("media_url must be an http(s) URL of at most 2048 characters")
     contact = {name: _one(fields, name) for name in CONTACT}
     for name, value in contact.items():
         if value is not None and len(value) > CONTACT_LIMITS[name]:
             raise BadRequest(f"{name} is longer than {CONTACT_LIMITS[name]} characters")
+    if address is not None and len(address) > 255:
+        raise BadRequest("address_string is longer than 255 characters")
     try:
         data = ReportIn(category_code=code, description=_one(fields, "description") or "", lat=lat, lon=lon,
-                        address=(address or None) and address[:255])
+                        address=address)
     except ValidationError as exc:
         raise BadRequest("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     filed = await file_report(session, intake_context(request, settings, hooks, lang, calendar), principal, data,

@@ -7,6 +7,7 @@ error list (app.open311.formats), never problem+json.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +18,7 @@ from app.core.db import utcnow
 from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep
 from app.core.errors import AppError, Forbidden, NotFound, Unauthorized
 from app.core.i18n import LangDep
+from app.core.schemas import in_range
 from app.open311 import formats, intake, service
 from app.open311.attributes import attributes_of
 from app.open311.permissions import Open311Client
@@ -28,6 +30,7 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 Fmt = Literal["json", "xml"]
 MAX_WINDOW = dt.timedelta(days=90)  # the spec's default window and longest span
 CAP = 1000  # the spec's default cap on a requests list
+CHANGESET = "2026-11-30T00:00:00Z"  # when this interface last changed
 
 
 class Open311Error(AppError):
@@ -48,24 +51,44 @@ async def _key(session: Any, raw: str | None) -> Principal | None:
         raise Forbidden("api_key is invalid or revoked", code="invalid_api_key") from exc
 
 
+RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
 def _instant(name: str, raw: str | None) -> dt.datetime | None:
+    """An RFC 3339 date-time (section 5.6): ``Z`` or ``z`` or an offset, any fraction, a leap second
+    read as :59. A ``+`` sent unencoded arrives as a space, and is read as the ``+`` it was."""
     if raw is None:
         return None
-    try:
-        value = dt.datetime.fromisoformat(raw.strip())
-        if value.tzinfo is not None:
-            return value.astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        pass
-    raise Open311Error(f"{name} must be an RFC 3339 time with an offset or Z, e.g. 2026-11-30T08:00:00Z")
+    text = raw.strip()
+    if len(text) > 6 and text[-6] == " ":
+        text = text[:-6] + "+" + text[-5:]
+    match = RFC3339.match(text)
+    if match:
+        day, hm, sec, fraction, offset = match.groups()
+        sec = "59" if sec == "60" else sec
+        fraction = (fraction or "")[:7]
+        try:
+            return in_range(dt.datetime.fromisoformat(f"{day}T{hm}:{sec}{fraction}{offset.upper()}"))
+        except ValueError:
+            pass
+    raise Open311Error(f"{name} must be an RFC 3339 time with an offset or Z, in the years 1900 to 9000, "
+                       "e.g. 2026-11-30T08:00:00Z")
+
+
+def _listed(request: Request, name: str) -> list[str] | None:
+    """A filter given as a comma list, repeated, or both."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
 
 @router.get("/discovery.{fmt}", summary="GeoReport v2 discovery")
 async def discovery(fmt: Fmt, request: Request, _: Open311Client, settings: SettingsDep) -> Response:
     base = f"{request.base_url}open311/v2/"
-    endpoint = {"specification": "http://wiki.open311.org/GeoReport_v2", "url": base, "changeset": "2026-12-01T00:00:00Z",
+    endpoint = {"specification": "http://wiki.open311.org/GeoReport_v2", "url": base, "changeset": CHANGESET,
                 "type": "production", "formats": ["application/json", "text/xml"]}
-    body = {"changeset": "2026-12-01T00:00:00Z", "contact": f"{settings.service_name} command centre",
+    body = {"changeset": CHANGESET, "contact": f"{settings.service_name} command centre",
             "key_service": "API keys are issued by the command centre's administrators", "endpoints": [endpoint]}
     return formats.render(fmt, "discovery", None, body)
 
@@ -109,14 +132,14 @@ async def list_requests(
     scope = service.public_or_own(await _key(session, api_key))
     query = select(Case).where(scope)
     if service_request_id is not None:
-        ids = [p.strip() for p in service_request_id.split(",") if p.strip()]
+        ids = _listed(request, "service_request_id") or []
         if not ids or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in ids):
             raise Open311Error("service_request_id must be a comma-separated list of request ids")
         query = query.where(Case.id.in_([int(p) for p in ids][:CAP]))
     else:
         if service_code is not None:
-            codes = [p.strip() for p in service_code.split(",") if p.strip()]
-            known = {s["service_code"] for s in await service.services(session, "en")}
+            codes = _listed(request, "service_code") or []
+            known = await service.all_codes(session)  # retired services still have their requests
             unknown = [c for c in codes if c not in known]
             if not codes or unknown:
                 raise Open311Error(f"unknown service_code: {', '.join(c[:10] for c in unknown[:5]) or '(empty)'}")
@@ -128,7 +151,7 @@ async def list_requests(
         if start > end or end - start > MAX_WINDOW:
             raise Open311Error("start_date must not be after end_date, and they may span at most 90 days")
         query = query.where(Case.created_at >= start, Case.created_at <= end)
-        wanted = {p.strip() for p in (status or "open,closed").split(",") if p.strip()}
+        wanted = set(_listed(request, "status") or ["open", "closed"])
         if not wanted or wanted - {"open", "closed"}:
             raise Open311Error("status is open, closed, or open,closed")
         if wanted == {"open"}:
@@ -158,12 +181,14 @@ async def get_request(request_id: str, fmt: Fmt, request: Request, _: Open311Cli
 
 @router.get("/tokens/{token}.{fmt}", summary="The request a token stands for")
 async def get_token(token: str, fmt: Fmt, _: Open311Client, session: SessionDep, settings: SettingsDep,
+                    api_key: Annotated[str | None, Query(max_length=200)] = None,
                     jurisdiction_id: str | None = None) -> Response:
     """POST answers carry the case's tracking code as ``token``; intake is never deferred, so every token
     resolves at once."""
     _jurisdiction(settings, jurisdiction_id)
     case_id = (await session.execute(select(Case.id).where(
-        Case.tracking_code == token.strip().upper()[:24], Case.deleted_at.is_(None)))).scalar_one_or_none()
+        Case.tracking_code == token.strip().upper()[:24],
+        service.public_or_own(await _key(session, api_key))))).scalar_one_or_none()
     if case_id is None:
         raise NotFound(f"No request for token {token[:24]}")
     return formats.render(fmt, "service_requests", "request", [{"service_request_id": str(case_id), "token": token}])
@@ -178,7 +203,10 @@ async def create_request(fmt: Fmt, request: Request, _: Open311Client, session: 
     stored as a link, never fetched; contact fields are kept for staff only. The case goes through the
     same intake, routing and workflow as a phone's report, with source ``open311``."""
     fields, media = await intake.read_fields(request, settings)
-    principal = await _key(session, (fields.get("api_key") or [None])[0])
+    keys = fields.get("api_key") or request.query_params.getlist("api_key")  # the swagger puts it in the query
+    if len(set(keys)) > 1:
+        raise Open311Error("api_key is given more than once")
+    principal = await _key(session, keys[0] if keys else None)
     if principal is None:
         raise Forbidden("api_key is required to file a request", code="invalid_api_key")
     _jurisdiction(settings, (fields.get("jurisdiction_id") or [None])[0])
@@ -186,7 +214,7 @@ async def create_request(fmt: Fmt, request: Request, _: Open311Client, session: 
                                                fields, media)
     body = [{"service_request_id": str(case_id), "token": tracking_code, "service_notice": None,
              "account_id": (fields.get("account_id") or [None])[0]}]
-    return formats.render(fmt, "service_requests", "request", body, status=201)
+    return formats.render(fmt, "service_requests", "request", body)  # 200, as the spec's swagger says
 
 
 @router.get("/servicerequestupdates.{fmt}", summary="Changes of service requests (extension)")

@@ -58,6 +58,11 @@ async def services(session: AsyncSession, lang: str) -> list[dict[str, Any]]:
     return out
 
 
+async def all_codes(session: AsyncSession) -> set[str]:
+    """Every category code, retired ones too (their requests stay listed)."""
+    return set((await session.execute(select(Category.code))).scalars())
+
+
 async def request_items(session: AsyncSession, cases: Sequence[Case], base_url: str, lang: str) -> list[dict[str, Any]]:
     """The spec's request fields for ``cases`` (a page), plus ``extended_attributes`` with the native
     state and tracking code, which spec clients ignore."""
@@ -99,8 +104,8 @@ async def request_items(session: AsyncSession, cases: Sequence[Case], base_url: 
         item.update({
             "address": c.address, "address_id": None, "zipcode": None, "lat": c.lat, "long": c.lon,
             "media_url": f"{base_url}open311/v2/media/{photos[c.id]}.jpg" if c.id in photos else c.media_url,
-            "extended_attributes": {"status": c.status, "tracking_code": c.tracking_code,
-                                    "attributes": c.attributes or {}},
+            # The citizen's attribute answers (a licence plate...) are for staff, on the native case.
+            "extended_attributes": {"status": c.status, "tracking_code": c.tracking_code},
         })
         out.append(item)
     return out
