@@ -186,8 +186,8 @@ class RefuseNulInQuery:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and b"%00" in scope.get("query_string", b"").lower():
-            response = problem_response(422, "validation_error", "The request is not valid",
-                                        "The query string contains a NUL character (%00).")
+            response = respond(Request(scope), 422, "validation_error", "The request is not valid",
+                               "The query string contains a NUL character (%00).")
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

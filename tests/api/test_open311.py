@@ -283,3 +283,10 @@ async def test_repeated_filters_and_multivalue_attributes_add_up(client, world, 
     assert {i["service_request_id"] for i in r.json()} == {case_id, other}
     r = await client.post(f"{BASE}/requests.json?api_key={api_key}", data={k: v for k, v in FORM.items()})
     assert r.status_code == 200, r.text  # api_key in the query, as the spec's swagger declares it
+
+
+async def test_a_nul_in_the_query_is_refused_in_the_specs_format(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(f"{BASE}/requests.xml?api_key=%00")
+    assert r.status_code == 400 and ET.fromstring(r.content).findtext("error/code") == "400"
+    r = await client.get("/api/v1/categories?x=%00")
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
