@@ -167,7 +167,8 @@ async def file(session: Any, request: Request, settings: Any, hooks: Hooks, lang
     except ValidationError as exc:
         raise BadRequest("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     filed = await file_report(session, intake_context(request, settings, hooks, lang, calendar), principal, data,
-                              media, request.headers.get("Idempotency-Key"), source="open311")
+                              media, request.headers.get("Idempotency-Key"), source="open311",
+                              extra={"attributes": values, "media_url": media_url, "contact": contact})
     case = await session.get(Case, filed.case_id)
     assert case is not None
     if not filed.replayed:

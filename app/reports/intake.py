@@ -68,9 +68,13 @@ class Filed:
     replayed: bool
 
 
-def fingerprint(data: ReportIn, photo_shas: Sequence[str]) -> str:
-    """What makes two requests "the same": the report's fields and the photos' bytes, in order."""
-    canonical = json.dumps({"report": data.model_dump(mode="json"), "photos": list(photo_shas)}, sort_keys=True)
+def fingerprint(data: ReportIn, photo_shas: Sequence[str], extra: dict[str, Any] | None = None) -> str:
+    """What makes two requests "the same": the report's fields, the photos' bytes in order, and what
+    else the caller's interface carries (``extra``, e.g. Open311 attributes and contacts)."""
+    meaning: dict[str, Any] = {"report": data.model_dump(mode="json"), "photos": list(photo_shas)}
+    if extra:  # absent for native reports, so the fingerprints already stored keep matching
+        meaning["extra"] = extra
+    canonical = json.dumps(meaning, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -158,7 +162,7 @@ def new_event(case: Case, action: str, principal: Principal | None, from_status:
 
 async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Principal, data: ReportIn,
                       photo_parts: Sequence[Any], idempotency_key: str | None, source: str = "app",
-                      after_parts: Sequence[Any] = ()) -> Filed:
+                      after_parts: Sequence[Any] = (), extra: dict[str, Any] | None = None) -> Filed:
     """Turn one report into a routed case (or replay the first answer to a retry).
 
     ``photo_parts`` are the report's (before) photos; ``after_parts`` the after photos of a
@@ -169,7 +173,7 @@ async def file_report(session: AsyncSession, ctx: IntakeContext, principal: Prin
     owner = principal.label  # retry keys are per caller
     keys = retry_keys(idempotency_key, data)
     shas = [hashlib.sha256(bytes(p.data)).hexdigest() for p in [*photo_parts, *after_parts]]
-    print_ = fingerprint(data, shas)
+    print_ = fingerprint(data, shas, extra)
     if after_parts and not data.self_handled:
         raise ValidationProblem([{"loc": ["after_photos"], "msg": "after photos belong to self-handled reports "
                                   "(self_handled: true)", "type": "not_allowed"}])

@@ -290,3 +290,14 @@ async def test_a_nul_in_the_query_is_refused_in_the_specs_format(client) -> None
     assert r.status_code == 400 and ET.fromstring(r.content).findtext("error/code") == "400"
     r = await client.get("/api/v1/categories?x=%00")
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_retry_with_other_open311_fields_is_a_conflict(client, api_key) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Idempotency-Key": "o311-retry-1"}
+    first = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers=headers)
+    again = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json()[0]["service_request_id"] == again.json()[0]["service_request_id"]
+    other = await client.post(f"{BASE}/requests.json", headers=headers,
+                              data={**FORM, "api_key": api_key, "attribute[vehicle_type]": "truck"})
+    assert other.status_code == 409 and other.json()[0]["code"] == 409
