@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     service_name: str = "Grid Inspector"
     jurisdiction_id: str = "620802"
+    # The service's public address (e.g. https://grid.pingliang.gov.cn/), used in links it hands out
+    # (Open311 discovery and media_url); without it, the address the request came to.
+    public_url: str | None = None
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

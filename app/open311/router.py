@@ -37,6 +37,11 @@ class Open311Error(AppError):
     status, code, title = 400, "open311_bad_request", "Bad request"
 
 
+def _base(request: Request, settings: Any) -> str:
+    """Where links point: the configured public address, not a Host header a client chose."""
+    return (settings.public_url.rstrip("/") + "/") if settings.public_url else str(request.base_url)
+
+
 def _jurisdiction(settings: Any, given: str | None) -> None:
     if given is not None and given != settings.jurisdiction_id:
         raise NotFound(f"jurisdiction_id '{given[:50]}' is not served here (this is '{settings.jurisdiction_id}')")
@@ -85,7 +90,7 @@ def _listed(request: Request, name: str) -> list[str] | None:
 
 @router.get("/discovery.{fmt}", summary="GeoReport v2 discovery")
 async def discovery(fmt: Fmt, request: Request, _: Open311Client, settings: SettingsDep) -> Response:
-    base = f"{request.base_url}open311/v2/"
+    base = f"{_base(request, settings)}open311/v2/"
     endpoint = {"specification": "http://wiki.open311.org/GeoReport_v2", "url": base, "changeset": CHANGESET,
                 "type": "production", "formats": ["application/json", "text/xml"]}
     body = {"changeset": CHANGESET, "contact": f"{settings.service_name} command centre",
@@ -160,7 +165,7 @@ async def list_requests(
             query = query.where(Case.status.in_(service.CLOSED))
     cases = list((await session.execute(query.order_by(Case.created_at.desc(), Case.id.desc())
                                         .offset((page - 1) * page_size).limit(page_size))).scalars())
-    items = await service.request_items(session, cases, str(request.base_url), lang)
+    items = await service.request_items(session, cases, _base(request, settings), lang)
     return formats.render(fmt, "service_requests", "request", items)
 
 
@@ -175,7 +180,7 @@ async def get_request(request_id: str, fmt: Fmt, request: Request, _: Open311Cli
             Case.id == int(request_id), service.public_or_own(await _key(session, api_key))))).scalar_one_or_none()
     if case is None:
         raise NotFound(f"No service request {request_id[:20]}")
-    items = await service.request_items(session, [case], str(request.base_url), lang)
+    items = await service.request_items(session, [case], _base(request, settings), lang)
     return formats.render(fmt, "service_requests", "request", items)
 
 
@@ -222,15 +227,19 @@ async def request_updates(fmt: Fmt, _: Open311Client, session: SessionDep, setti
                           start_date: Annotated[str | None, Query(max_length=40)] = None,
                           end_date: Annotated[str | None, Query(max_length=40)] = None,
                           api_key: Annotated[str | None, Query(max_length=200)] = None,
+                          page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                          page_size: Annotated[int, Query(ge=1, le=CAP)] = CAP,
                           jurisdiction_id: str | None = None) -> Response:
     """Each state change in a case's history as ``request_update`` (the widely used
-    ``servicerequestupdates`` extension), between ``start_date`` and ``end_date`` (default: the last day)."""
+    ``servicerequestupdates`` extension), between ``start_date`` and ``end_date`` (default: the last day),
+    oldest first, ``page_size`` (at most 1000) a ``page``."""
     _jurisdiction(settings, jurisdiction_id)
     end = _instant("end_date", end_date) or utcnow()
     start = _instant("start_date", start_date) or end - dt.timedelta(days=1)
     if start > end or end - start > MAX_WINDOW:
         raise Open311Error("start_date must not be after end_date, and they may span at most 90 days")
-    items = await service.updates(session, service.public_or_own(await _key(session, api_key)), start, end, CAP)
+    items = await service.updates(session, service.public_or_own(await _key(session, api_key)), start, end,
+                                  page_size, (page - 1) * page_size)
     return formats.render(fmt, "service_request_updates", "request_update", items)
 
 

@@ -112,13 +112,13 @@ async def request_items(session: AsyncSession, cases: Sequence[Case], base_url: 
 
 
 async def updates(session: AsyncSession, scope: ColumnElement[bool], start: dt.datetime, end: dt.datetime,
-                  limit: int) -> list[dict[str, Any]]:
+                  limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """``servicerequestupdates``: the history of readable cases between ``start`` and ``end``, oldest first."""
     rows = (await session.execute(
         select(CaseEvent, Case.status).join(Case, Case.id == CaseEvent.case_id)
         .where(scope, CaseEvent.created_at >= start, CaseEvent.created_at < end, CaseEvent.to_status.is_not(None),
                CaseEvent.from_status.is_distinct_from(CaseEvent.to_status))
-        .order_by(CaseEvent.created_at, CaseEvent.id).limit(limit))).all()
+        .order_by(CaseEvent.created_at, CaseEvent.id).offset(offset).limit(limit))).all()
     return [{"update_id": str(e.id), "service_request_id": str(e.case_id),
              "status": "closed" if e.to_status in CLOSED else "open",
              # Staff's notes stay internal; a rejection's reason is what the citizen is owed.

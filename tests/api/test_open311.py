@@ -301,3 +301,17 @@ async def test_a_retry_with_other_open311_fields_is_a_conflict(client, api_key) 
     other = await client.post(f"{BASE}/requests.json", headers=headers,
                               data={**FORM, "api_key": api_key, "attribute[vehicle_type]": "truck"})
     assert other.status_code == 409 and other.json()[0]["code"] == 409
+
+
+async def test_links_use_the_configured_address_not_the_host_header(client, app, api_key) -> None:  # type: ignore[no-untyped-def]
+    app.state.settings.public_url = "https://grid.example.cn"
+    r = await client.post(f"{BASE}/requests.json", data={**FORM, "api_key": api_key},
+                          files=[("media", ("p.jpg", jpeg_at(CENTRE["lat"], CENTRE["lon"]), "image/jpeg"))])
+    case_id = r.json()[0]["service_request_id"]
+    item = (await client.get(f"{BASE}/requests/{case_id}.json", headers={"Host": "evil.example"})).json()[0]
+    assert item["media_url"].startswith("https://grid.example.cn/open311/v2/media/")
+    discovery = (await client.get(f"{BASE}/discovery.json", headers={"Host": "evil.example"})).json()
+    assert discovery["endpoints"][0]["url"] == "https://grid.example.cn/open311/v2/"
+    page1 = (await client.get(f"{BASE}/servicerequestupdates.json", params={"page_size": 2})).json()
+    page2 = (await client.get(f"{BASE}/servicerequestupdates.json", params={"page_size": 2, "page": 2})).json()
+    assert len(page1) == 2 and page2 and page1[-1]["update_id"] != page2[0]["update_id"]
