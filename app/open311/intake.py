@@ -21,7 +21,7 @@ from app.open311.attributes import validate
 from app.photos.multipart import Part, read_multipart
 from app.reports.intake import file_report
 from app.reports.models import Case, CaseContact
-from app.reports.router import _limits, intake_context
+from app.reports.router import intake_context, upload_limits
 from app.reports.schemas import ReportIn
 from app.workflow.calendar import WorkCalendar
 
@@ -65,7 +65,7 @@ async def read_fields(request: Request, settings: Any) -> tuple[dict[str, list[s
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        limits = _limits(settings)
+        limits = upload_limits(settings)
         parts = await read_multipart(content_type, request.stream(), limits, frozenset({"media"}), known=None,
                                      idle_seconds=settings.photos.body_idle_seconds)
         fields: dict[str, list[str]] = {}

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from app.auth.permissions import Principal, api_key_principal
+from app.categories.models import Category
 from app.core.db import utcnow
 from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep
 from app.core.errors import AppError, Forbidden, NotFound, Unauthorized
@@ -109,8 +110,8 @@ async def list_services(fmt: Fmt, _: Open311Client, session: SessionDep, setting
 async def service_definition(service_code: str, fmt: Fmt, _: Open311Client, session: SessionDep,
                              settings: SettingsDep, jurisdiction_id: str | None = None) -> Response:
     _jurisdiction(settings, jurisdiction_id)
-    known = {s["service_code"] for s in await service.services(session, "en")}
-    if service_code not in known:
+    category = await session.get(Category, service_code) if service_code.isascii() and len(service_code) == 5 else None
+    if category is None or not category.active:
         raise NotFound(f"service_code '{service_code[:20]}' is not a service here")
     attributes = [a.definition(order) for order, a in enumerate(attributes_of(service_code), start=1)]
     return formats.render(fmt, "service_definition", None, {"service_code": service_code, "attributes": attributes})

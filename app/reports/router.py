@@ -34,7 +34,7 @@ class UnsupportedMediaType(AppError):
     status, code, title = 415, "unsupported_media_type", "Send multipart/form-data or application/json"
 
 
-def _limits(settings: Any) -> Limits:
+def upload_limits(settings: Any) -> Limits:
     p = settings.photos
     return Limits(file_bytes=p.max_photo_bytes, field_bytes=p.max_report_json_bytes, files=p.max_photos_per_report,
                   parts=p.max_request_parts, total_bytes=p.max_request_bytes)
@@ -55,7 +55,7 @@ async def read_request(request: Request, settings: Any, json_name: str,
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        limits = _limits(settings)
+        limits = upload_limits(settings)
         if int(request.headers.get("content-length") or 0) > limits.total_bytes:
             raise PayloadTooLarge(f"the request is limited to {limits.total_bytes:,} bytes")
         parts = await read_multipart(content_type, request.stream(), limits, file_fields,
