@@ -8,14 +8,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import text
 
-from app.auth.permissions import Anyone
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
-from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers, problem_response
+from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers
+from app.core.http import RequestContext
+from app.core.ops import router as ops_router
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
 from app.open311.router import render_error as open311_error
@@ -74,24 +74,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database
     install_error_handlers(app, renderers=[("/open311/", open311_error)])
     app.add_middleware(RefuseNulInQuery)
+    app.add_middleware(RequestContext)  # outermost: every response gets its id and headers
     # The export's fixed path comes before the reports' /{case_id}.
     for router in (auth_router, grids_router, units_router, categories_router, routing_router, export_router,
                    listing_router, reports_router, workflow_router, photos_router, calendar_router, stats_router,
-                   open311_router):
+                   open311_router, ops_router):
         app.include_router(router)
-
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (public)")
-    async def healthz(_: Anyone) -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers (public)")
-    async def readyz(_: Anyone) -> Any:
-        try:
-            async with app.state.db.sessionmaker() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:
-            return problem_response(503, "database_unavailable", "The database does not answer")
-        return {"status": "ready"}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

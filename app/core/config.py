@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     # The service's public address (e.g. https://grid.pingliang.gov.cn/), used in links it hands out
     # (Open311 discovery and media_url); without it, the address the request came to.
     public_url: str | None = None
+    metrics_token: str | None = None  # when set, /metrics wants it as the basic-auth password
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

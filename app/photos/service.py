@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import metrics
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.deps import Hooks
@@ -83,8 +84,9 @@ class PhotoWorkshop:
         out = []
         for index, part in enumerate(parts):
             try:
-                processed = await self.run(pipeline.process, bytes(part.data),
-                                           max_pixels=self.settings.photos.max_photo_pixels, local_tz=tz)
+                with metrics.PHOTO.time():
+                    processed = await self.run(pipeline.process, bytes(part.data),
+                                               max_pixels=self.settings.photos.max_photo_pixels, local_tz=tz)
             except pipeline.PhotoError as exc:
                 raise PhotoRefused(index, exc) from exc
             out.append(Ingested(index=index, raw=bytes(part.data), filename=part.filename, processed=processed))

@@ -49,6 +49,7 @@ MATRIX: dict[str, set[str]] = {
         "requests/{request_id}.{fmt}", "tokens/{token}.{fmt}", "servicerequestupdates.{fmt}", "media/{photo_id}.jpg")},
     "POST /open311/v2/requests.{fmt}": EVERYONE,
     "GET /healthz": EVERYONE, "GET /readyz": EVERYONE,
+    "GET /metrics": EVERYONE,  # operators scrape it on the internal network; GRID_METRICS_TOKEN closes it
 }
 
 

@@ -1,0 +1,99 @@
+"""What every HTTP exchange gets, as one ASGI middleware: a request id (taken from ``X-Request-ID`` when
+it is a plain token, else made) returned in the response and carried by every log line; security
+headers; one access log line and the request metrics (route template, not the raw path: no ids, no
+query strings, so no API keys or personal data reach logs or labels).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import metrics
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+log = logging.getLogger("grid_inspector.access")
+_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer")]
+# The API serves no documents of its own, so nothing may run or frame; the interactive docs load their
+# scripts from a CDN and are left out.
+API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+DOCS = ("/docs", "/redoc", "/openapi.json")
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _TOKEN.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                extra = [(b"x-request-id", request_id.encode())] + [h for h in SECURITY_HEADERS if h[0] not in present]
+                if not scope["path"].startswith(DOCS) and b"content-security-policy" not in present:
+                    extra.append(API_CSP)
+                message["headers"] = headers + extra
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            seconds = time.perf_counter() - started
+            route = _route_of(scope)
+            metrics.observe_request(scope["method"], route, status, seconds)
+            log.info("request", extra={"fields": {"method": scope["method"], "route": route, "status": status,
+                                                  "ms": round(seconds * 1000, 1)}})
+            request_id_var.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, request id, and the record's ``fields``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        entry: dict[str, Any] = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                                 "logger": record.name, "message": record.getMessage(),
+                                 "request_id": request_id_var.get()}
+        entry.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> dict[str, Any]:
+    """A logging config (for uvicorn's ``log_config``): JSON lines on stderr for the app and uvicorn's
+    own messages; uvicorn's access log is off because :class:`RequestContext` writes a better one."""
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {"uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+                    "uvicorn": {"level": level}, "uvicorn.error": {"level": level}},
+    }

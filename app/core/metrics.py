@@ -1,0 +1,25 @@
+"""Prometheus metrics (prometheus-client), in a registry of the application's own: requests by route
+template and status with their latency, the photo pipeline's time, and cases by state and overdue
+(counted when scraped). Each process keeps its own; scrape every process (or run one per host)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("grid_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram("grid_http_request_seconds", "HTTP request time", ["method", "route"], registry=REGISTRY,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+PHOTO = Histogram("grid_photo_pipeline_seconds", "Request-path work on one photo (sniff, hash, decode, EXIF)",
+                  registry=REGISTRY, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+CASES = Gauge("grid_cases", "Cases by state (not deleted)", ["state"], registry=REGISTRY)
+OVERDUE = Gauge("grid_cases_overdue", "Open cases past their deadline", registry=REGISTRY)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+def exposition() -> bytes:
+    return generate_latest(REGISTRY)

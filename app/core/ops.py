@@ -1,0 +1,78 @@
+"""Operators' endpoints: ``/healthz`` (the process answers), ``/readyz`` (database reachable, schema at
+the migrations' head, photo storage writable: 503 naming what is not) and ``/metrics`` (Prometheus text;
+with ``GRID_METRICS_TOKEN`` set, only with that token as the HTTP basic-auth password)."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from app import bootstrap
+from app.auth.permissions import Anyone
+from app.core import metrics
+from app.core.db import utcnow
+from app.core.errors import Unauthorized, problem_response
+from app.reports.filters import light_condition
+from app.reports.models import Case
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers (public)")
+async def healthz(_: Anyone) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: database, schema at head, storage writable (public)")
+async def readyz(request: Request, _: Anyone) -> Any:
+    state = request.app.state
+    failures = []
+    try:
+        current = await bootstrap.current_revision(state.db.engine)
+        if current != bootstrap.head_revision(state.settings.database.database_url):
+            failures.append(f"schema at {current}, not at the migrations' head: run grid-inspector migrate")
+    except Exception:  # noqa: BLE001 - any failure to reach the database is "not ready"
+        failures.append("the database does not answer")
+    try:
+        if not await state.workshop.run(state.workshop.storage.writable):
+            failures.append("photo storage is not writable")
+    except Exception:  # noqa: BLE001 - e.g. the object store is unreachable
+        failures.append("photo storage does not answer")
+    if failures:
+        return problem_response(503, "not_ready", "The service is not ready", "; ".join(failures),
+                                headers={"Retry-After": "5"}, failures=failures)
+    return {"status": "ready"}
+
+
+def _basic_password(request: Request) -> str:
+    # Basic, not Bearer: a bearer credential is read as a user's access token before any endpoint runs,
+    # and Prometheus' scrape config speaks basic_auth.
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8").partition(":")[2]
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def prometheus(request: Request, _: Anyone) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token and not hmac.compare_digest(_basic_password(request).encode(), token.encode()):
+        raise Unauthorized("metrics need the operators' token (HTTP basic auth, any user name)")
+    async with request.app.state.db.sessionmaker() as session:
+        alive = Case.deleted_at.is_(None)
+        counts = dict((await session.execute(select(Case.status, func.count()).where(alive)
+                                             .group_by(Case.status))).all())
+        overdue = (await session.execute(select(func.count()).where(alive, light_condition("red", utcnow()))
+                                         )).scalar_one()
+    for state in ("reported", "registered", "dispatched", "in_progress", "resolved", "closed", "rejected", "on_hold"):
+        metrics.CASES.labels(state).set(counts.get(state, 0))
+    metrics.OVERDUE.set(overdue)
+    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")

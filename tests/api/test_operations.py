@@ -1,0 +1,61 @@
+"""What operators rely on: request ids, security headers, readiness, Prometheus metrics, JSON logs."""
+
+import json
+import logging
+
+from app.photos.storage import LocalStorage
+from tests.support.reports import CENTRE
+
+
+async def test_every_response_has_a_request_id_and_security_headers(client, world) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/categories")
+    assert len(r.headers["x-request-id"]) == 32
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    mine = await client.get("/api/v1/me", headers={**world.headers("worker2"), "X-Request-ID": "phone-42.retry"})
+    assert mine.headers["x-request-id"] == "phone-42.retry"
+    forged = await client.get("/healthz", headers={"X-Request-ID": "a\tb" + "x" * 100})
+    assert forged.headers["x-request-id"] != "a\tb" + "x" * 100  # not a plain token: replaced
+    error = await client.get("/api/v1/reports/999999", headers=world.headers("dispatcher"))
+    assert error.status_code == 404 and error.headers["x-request-id"]
+    assert "content-security-policy" not in (await client.get("/docs")).headers  # its scripts come from a CDN
+
+
+async def test_readiness_names_what_is_missing(client, app) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
+    workshop = app.state.workshop
+    original = workshop.storage
+    workshop.storage = LocalStorage("/dev/null/photos")  # a directory that can never be made
+    try:
+        r = await client.get("/readyz")
+    finally:
+        workshop.storage = original
+    assert r.status_code == 503 and r.json()["failures"] == ["photo storage is not writable"]
+    assert r.headers["retry-after"] == "5"
+
+
+async def test_metrics_count_requests_by_route_and_cases_by_state(client, world, app) -> None:  # type: ignore[no-untyped-def]
+    await client.post("/api/v1/reports", json={"category_code": "09009", **CENTRE}, headers=world.headers("worker2"))
+    await client.get("/api/v1/reports/123456", headers=world.headers("dispatcher"))
+    text = (await client.get("/metrics")).text
+    assert 'grid_http_requests_total{method="GET",route="/api/v1/reports/{case_id}",status="404"}' in text
+    assert "123456" not in text  # route templates, never raw paths
+    assert 'grid_cases{state="dispatched"} 1.0' in text and "grid_cases_overdue 0.0" in text
+    app.state.settings.metrics_token = "scrape-secret"
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", auth=("prometheus", "wrong"))).status_code == 401
+    assert (await client.get("/metrics", auth=("prometheus", "scrape-secret"))).status_code == 200
+
+
+def test_log_lines_are_json_with_the_request_id() -> None:
+    from app.core.http import JsonFormatter, request_id_var
+
+    token = request_id_var.set("req-1")
+    try:
+        record = logging.LogRecord("grid_inspector.access", logging.INFO, __file__, 1, "request", None, None)
+        record.fields = {"route": "/api/v1/reports", "status": 200}
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["request_id"] == "req-1" and line["route"] == "/api/v1/reports" and line["level"] == "INFO"
