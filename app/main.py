@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.auth.router import router as auth_router
@@ -74,6 +75,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database
     install_error_handlers(app, renderers=[("/open311/", open311_error)])
     app.add_middleware(RefuseNulInQuery)
+    if settings.cors_origins:
+        anyone = settings.cors_origins == ["*"]
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=not anyone,
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "If-Match",
+                                          "X-Request-ID", "Accept-Language"],
+                           expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"], max_age=600)
     app.add_middleware(RequestContext)  # outermost: every response gets its id and headers
     # The export's fixed path comes before the reports' /{case_id}.
     for router in (auth_router, grids_router, units_router, categories_router, routing_router, export_router,

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # (Open311 discovery and media_url); without it, the address the request came to.
     public_url: str | None = None
     metrics_token: str | None = None  # when set, /metrics wants it as the basic-auth password
+    # Browser frontends on other origins allowed to call the API (CORS), e.g. ["https://grid.example.cn"];
+    # empty: none. "*" admits any origin without credentials (for a public Open311 feed).
+    cors_origins: list[str] = Field(default_factory=list)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -59,3 +59,20 @@ def test_log_lines_are_json_with_the_request_id() -> None:
     finally:
         request_id_var.reset(token)
     assert line["request_id"] == "req-1" and line["route"] == "/api/v1/reports" and line["level"] == "INFO"
+
+
+async def test_cors_only_for_the_configured_origins(settings, db) -> None:  # type: ignore[no-untyped-def]
+    from app.main import create_app
+    from tests.conftest import _client_of
+
+    preflight = {"Origin": "https://grid.example.cn", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type"}
+    async for plain in _client_of(create_app(settings=settings, database=db)):
+        r = await plain.options("/api/v1/reports", headers=preflight)
+        assert "access-control-allow-origin" not in r.headers  # none configured: browsers elsewhere are refused
+    async for open_ in _client_of(create_app(settings=settings.model_copy(
+            update={"cors_origins": ["https://grid.example.cn"]}), database=db)):
+        r = await open_.options("/api/v1/reports", headers=preflight)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://grid.example.cn"
+        r = await open_.get("/open311/v2/services.json", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
