@@ -95,5 +95,6 @@ def configure_logging(level: str = "INFO") -> dict[str, Any]:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {"uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
-                    "uvicorn": {"level": level}, "uvicorn.error": {"level": level}},
+                    "uvicorn": {"level": level}, "uvicorn.error": {"level": level},
+                    "alembic": {"level": "WARNING"}},  # readiness probes read the revision often
     }
