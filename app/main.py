@@ -15,7 +15,7 @@ from app.categories.router import router as categories_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers
-from app.core.http import RequestContext
+from app.core.http import BodyLimit, RequestContext
 from app.core.ops import router as ops_router
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                            allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "If-Match",
                                           "X-Request-ID", "Accept-Language"],
                            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"], max_age=600)
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RequestContext)  # outermost: every response gets its id and headers
     # The export's fixed path comes before the reports' /{case_id}.
     for router in (auth_router, grids_router, units_router, categories_router, routing_router, export_router,

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     # The service's public address (e.g. https://grid.pingliang.gov.cn/), used in links it hands out
     # (Open311 discovery and media_url); without it, the address the request came to.
     public_url: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body of a route "
+                                "that takes no uploads, bytes")
     metrics_token: str | None = None  # when set, /metrics wants it as the basic-auth password
     # Browser frontends on other origins allowed to call the API (CORS), e.g. ["https://grid.example.cn"];
     # empty: none. "*" admits any origin without credentials (for a public Open311 feed).

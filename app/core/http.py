@@ -13,9 +13,12 @@ import time
 import uuid
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
+from app.core.errors import respond
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 log = logging.getLogger("grid_inspector.access")
@@ -69,6 +72,66 @@ class RequestContext:
             log.info("request", extra={"fields": {"method": scope["method"], "route": route, "status": status,
                                                   "ms": round(seconds * 1000, 1)}})
             request_id_var.reset(token)
+
+
+# Routes that take uploads read their bodies with finer limits of their own; everything else is small.
+UPLOADS = re.compile(r"^/api/v1/reports(/\d+/(photos|actions))?$|^/open311/v2/requests\.(json|xml)$")
+IMPORTS = re.compile(r"^/api/v1/grids/import$")
+
+
+def too_large(request: Request, limit: int) -> Response:
+    return respond(request, 413, "payload_too_large", "The request body is too large",
+                   f"this endpoint takes at most {limit:,} bytes")
+
+
+class BodyLimit:
+    """Every request body is bounded, whatever its content type: ``Content-Length`` over the route's
+    limit is refused at once, a body that streams past it is cut off (413 ``payload_too_large``, in
+    the route's error format). Limits: uploads, the photo settings' whole request (photos x their size,
+    plus room); grid imports ``GRID_MAX_IMPORT_BYTES``; anything else ``GRID_MAX_BODY_BYTES``."""
+
+    def __init__(self, app: ASGIApp, settings: Any) -> None:
+        self.app = app
+        self.settings = settings
+
+    def limit_for(self, path: str) -> int:
+        if UPLOADS.match(path):
+            return int(self.settings.photos.max_request_bytes)
+        if IMPORTS.match(path):
+            return int(self.settings.grids.max_import_bytes)
+        return int(self.settings.max_body_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await too_large(Request(scope), limit)(scope, receive, send)
+            return
+        seen, refused = 0, False
+
+        async def counting() -> Message:
+            # Past the limit the 413 is sent from here and the app is told the client went away (an
+            # exception would reach the app's body parser, which reports any failure as a 400).
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    refused = True
+                    await too_large(Request(scope), limit)(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def sending(message: Message) -> None:
+            if not refused:  # the app's own answer after the 413 goes nowhere
+                await send(message)
+
+        await self.app(scope, counting, sending)
 
 
 class JsonFormatter(logging.Formatter):

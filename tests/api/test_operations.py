@@ -76,3 +76,22 @@ async def test_cors_only_for_the_configured_origins(settings, db) -> None:  # ty
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://grid.example.cn"
         r = await open_.get("/open311/v2/services.json", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
+
+
+async def test_every_body_is_bounded_whatever_its_type(client, world) -> None:  # type: ignore[no-untyped-def]
+    h = world.headers("admin")
+    big = b'{"name": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    r = await client.post("/api/v1/units", content=big, headers={**h, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):  # no Content-Length: counted while it streams
+            yield b"y" * 100_000
+
+    r = await client.post("/api/v1/categories", content=chunks(), headers={**h, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json")
+    r = await client.put("/api/v1/calendar/2027", content=big, headers={**h, "Content-Type": "application/xml"})
+    assert r.status_code == 413
+    r = await client.post("/open311/v2/requests.xml", content=b"a" * (40 * 1024 * 1024),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and r.text.startswith("<?xml")
