@@ -149,7 +149,7 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
     elif _run(settings, _seed_catalogue_if_empty):
         typer.echo("Category catalogue loaded (first start).")
     typer.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    from app.core.http import configure_logging
+    from app.core.logs import configure_logging
 
     # JSON log lines carrying the request id; the access line is the app's own (no query strings).
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,

@@ -8,7 +8,7 @@ rendered the same way) with a stable machine-readable ``code``. Clients switch o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -70,6 +70,15 @@ class ValidationProblem(AppError):
         errors = [{**e, "field": ".".join(str(p) for p in e.get("loc", []))} for e in errors]
         super().__init__(detail or "; ".join(f"{e['field']}: {e['msg']}" for e in errors), code=code)
         self.extra = {"errors": errors, **extra}
+
+
+def refuse_unknown_parameters(names: Iterable[str], known: set[str] | frozenset[str]) -> None:
+    """422 ``unsupported_filter`` naming every query parameter outside ``known``: a typo must never
+    silently widen a list, an export or a figure."""
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValidationProblem([{"loc": ["query", n], "msg": "not a parameter of this endpoint",
+                                  "type": "unsupported_filter"} for n in unknown], code="unsupported_filter")
 
 
 class PayloadTooLarge(AppError):

@@ -1,7 +1,8 @@
-"""What every HTTP exchange gets, as one ASGI middleware: a request id (taken from ``X-Request-ID`` when
-it is a plain token, else made) returned in the response and carried by every log line; security
-headers; one access log line and the request metrics (route template, not the raw path: no ids, no
-query strings, so no API keys or personal data reach logs or labels).
+"""What every HTTP exchange gets, as two ASGI middlewares. :class:`RequestContext`: a request id (taken
+from ``X-Request-ID`` when it is a plain token, else made) returned in the response and carried by every
+log line (app.core.logs); security headers; one access log line and the request metrics by route
+template, not the raw path (no ids, no query strings, so no API keys or personal data reach logs or
+labels). :class:`BodyLimit`: a bounded body for every route and content type.
 """
 
 from __future__ import annotations
@@ -132,32 +133,3 @@ class BodyLimit:
                 await send(message)
 
         await self.app(scope, counting, sending)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, logger, message, request id, and the record's ``fields``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        import json
-
-        entry: dict[str, Any] = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
-                                 "logger": record.name, "message": record.getMessage(),
-                                 "request_id": request_id_var.get()}
-        entry.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-def configure_logging(level: str = "INFO") -> dict[str, Any]:
-    """A logging config (for uvicorn's ``log_config``): JSON lines on stderr for the app and uvicorn's
-    own messages; uvicorn's access log is off because :class:`RequestContext` writes a better one."""
-    return {
-        "version": 1, "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
-        "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {"uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
-                    "uvicorn": {"level": level}, "uvicorn.error": {"level": level},
-                    "alembic": {"level": "WARNING"}},  # readiness probes read the revision often
-    }

@@ -25,7 +25,6 @@ from app.reports.router import intake_context, upload_limits
 from app.reports.schemas import ReportIn
 from app.workflow.calendar import WorkCalendar
 
-CONTACT = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 CONTACT_LIMITS = {"email": 254, "first_name": 100, "last_name": 100, "phone": 40, "device_id": 200, "account_id": 200}
 MAX_FIELDS = 200
 
@@ -155,7 +154,7 @@ async def file(session: Any, request: Request, settings: Any, hooks: Hooks, lang
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(media_url) > 2048 \
                 or any(ch.isspace() or ord(ch) < 32 for ch in media_url):
             raise BadRequest("media_url must be an http(s) URL of at most 2048 characters")
-    contact = {name: _one(fields, name) for name in CONTACT}
+    contact = {name: _one(fields, name) for name in CaseContact.FIELDS}
     for name, value in contact.items():
         if value is not None and len(value) > CONTACT_LIMITS[name]:
             raise BadRequest(f"{name} is longer than {CONTACT_LIMITS[name]} characters")

@@ -17,11 +17,12 @@ from app.auth.permissions import Principal, api_key_principal
 from app.categories.models import Category
 from app.core.db import utcnow
 from app.core.deps import HooksDep, IdPath, SessionDep, SettingsDep
-from app.core.errors import AppError, Forbidden, NotFound, Unauthorized
+from app.core.errors import Forbidden, NotFound, Unauthorized
 from app.core.i18n import LangDep
 from app.core.schemas import in_range
 from app.open311 import formats, intake, service
 from app.open311.attributes import attributes_of
+from app.open311.intake import BadRequest
 from app.open311.permissions import Open311Client
 from app.photos.models import Photo
 from app.reports.models import Case
@@ -32,10 +33,6 @@ Fmt = Literal["json", "xml"]
 MAX_WINDOW = dt.timedelta(days=90)  # the spec's default window and longest span
 CAP = 1000  # the spec's default cap on a requests list
 CHANGESET = "2026-11-30T00:00:00Z"  # when this interface last changed
-
-
-class Open311Error(AppError):
-    status, code, title = 400, "open311_bad_request", "Bad request"
 
 
 def _base(request: Request, settings: Any) -> str:
@@ -77,7 +74,7 @@ def _instant(name: str, raw: str | None) -> dt.datetime | None:
             return in_range(dt.datetime.fromisoformat(f"{day}T{hm}:{sec}{fraction}{offset.upper()}"))
         except ValueError:
             pass
-    raise Open311Error(f"{name} must be an RFC 3339 time with an offset or Z, in the years 1900 to 9000, "
+    raise BadRequest(f"{name} must be an RFC 3339 time with an offset or Z, in the years 1900 to 9000, "
                        "e.g. 2026-11-30T08:00:00Z")
 
 
@@ -140,7 +137,7 @@ async def list_requests(
     if service_request_id is not None:
         ids = _listed(request, "service_request_id") or []
         if not ids or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in ids):
-            raise Open311Error("service_request_id must be a comma-separated list of request ids")
+            raise BadRequest("service_request_id must be a comma-separated list of request ids")
         query = query.where(Case.id.in_([int(p) for p in ids][:CAP]))
     else:
         if service_code is not None:
@@ -148,18 +145,18 @@ async def list_requests(
             known = await service.all_codes(session)  # retired services still have their requests
             unknown = [c for c in codes if c not in known]
             if not codes or unknown:
-                raise Open311Error(f"unknown service_code: {', '.join(c[:10] for c in unknown[:5]) or '(empty)'}")
+                raise BadRequest(f"unknown service_code: {', '.join(c[:10] for c in unknown[:5]) or '(empty)'}")
             query = query.where(Case.category_code.in_(codes))
         now = utcnow()
         start, end = _instant("start_date", start_date), _instant("end_date", end_date)
         end = end or (start + MAX_WINDOW if start else now)
         start = start or end - MAX_WINDOW
         if start > end or end - start > MAX_WINDOW:
-            raise Open311Error("start_date must not be after end_date, and they may span at most 90 days")
+            raise BadRequest("start_date must not be after end_date, and they may span at most 90 days")
         query = query.where(Case.created_at >= start, Case.created_at <= end)
         wanted = set(_listed(request, "status") or ["open", "closed"])
         if not wanted or wanted - {"open", "closed"}:
-            raise Open311Error("status is open, closed, or open,closed")
+            raise BadRequest("status is open, closed, or open,closed")
         if wanted == {"open"}:
             query = query.where(Case.status.not_in(service.CLOSED))
         elif wanted == {"closed"}:
@@ -211,7 +208,7 @@ async def create_request(fmt: Fmt, request: Request, _: Open311Client, session: 
     fields, media = await intake.read_fields(request, settings)
     keys = fields.get("api_key") or request.query_params.getlist("api_key")  # the swagger puts it in the query
     if len(set(keys)) > 1:
-        raise Open311Error("api_key is given more than once")
+        raise BadRequest("api_key is given more than once")
     principal = await _key(session, keys[0] if keys else None)
     if principal is None:
         raise Forbidden("api_key is required to file a request", code="invalid_api_key")
@@ -238,7 +235,7 @@ async def request_updates(fmt: Fmt, _: Open311Client, session: SessionDep, setti
     end = _instant("end_date", end_date) or utcnow()
     start = _instant("start_date", start_date) or end - dt.timedelta(days=1)
     if start > end or end - start > MAX_WINDOW:
-        raise Open311Error("start_date must not be after end_date, and they may span at most 90 days")
+        raise BadRequest("start_date must not be after end_date, and they may span at most 90 days")
     items = await service.updates(session, service.public_or_own(await _key(session, api_key)), start, end,
                                   page_size, (page - 1) * page_size)
     return formats.render(fmt, "service_request_updates", "request_update", items)

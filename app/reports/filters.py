@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep
-from app.core.errors import ValidationProblem
+from app.core.errors import ValidationProblem, refuse_unknown_parameters
 from app.core.schemas import Instant, text_problem
 from app.grids.models import GridCell, subtree
 from app.reports.models import OPEN_STATUSES, Case, Status
@@ -137,10 +137,7 @@ def case_filters(extra: frozenset[str]) -> Callable[..., Coroutine[Any, Any, Cas
         q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description or "
                                                                                  "address, or a tracking code")] = None,
     ) -> CaseFilter:
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise ValidationProblem([{"loc": ["query", name], "msg": "not a filter of this endpoint",
-                                      "type": "unsupported_filter"} for name in unknown], code="unsupported_filter")
+        refuse_unknown_parameters(request.query_params, known)
         if updated_since is not None:
             moving = [name for name, value in (("status", status), ("light", light), ("overdue", overdue),
                                                ("unit", unit)) if value not in (None, [])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -201,6 +201,7 @@ class CaseContact(Base):
     """Who filed an Open311 request, as their client sent it: shown to staff, never to other clients."""
 
     __tablename__ = "case_contacts"
+    FIELDS: ClassVar[tuple[str, ...]] = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str | None] = mapped_column(String(254))

@@ -57,7 +57,7 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
     categories = {c.code: c for c in (await session.execute(
         select(Category).where(Category.code.in_({c.category_code for c in cases})))).scalars()}
     photos = await photos_of(session, [c.id for c in cases])
-    people = {p.case_id: {k: getattr(p, k) for k in CONTACT_FIELDS} for p in (await session.execute(
+    people = {p.case_id: {k: getattr(p, k) for k in CaseContact.FIELDS} for p in (await session.execute(
         select(CaseContact).where(CaseContact.case_id.in_([c.id for c in cases])))).scalars()} if contacts else {}
     now = utcnow()
     out = []
@@ -92,9 +92,6 @@ async def cases_out(session: AsyncSession, cases: Sequence[Case], lang: Lang, ca
             updated_at=case.updated_at, possible_duplicates=duplicates, attributes=case.attributes,
             media_url=case.media_url, contact=people.get(case.id)))
     return out
-
-
-CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 
 
 def sees_contacts(principal: object) -> bool:

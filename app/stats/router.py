@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep
-from app.core.errors import ValidationProblem
+from app.core.errors import ValidationProblem, refuse_unknown_parameters
 from app.core.schemas import in_range
 from app.grids.models import GridCell
 from app.reports.access import visible
@@ -69,13 +69,6 @@ def parse_instant(name: str, raw: str, tz: dt.tzinfo, end: bool) -> dt.datetime:
                               "in the years 1900 to 9000", "type": "invalid_period"}], code="invalid_period")
 
 
-def _refuse_unknown(request: Request, known: set[str]) -> None:
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
-        raise ValidationProblem([{"loc": ["query", n], "msg": "not a parameter of this endpoint",
-                                  "type": "unsupported_filter"} for n in unknown], code="unsupported_filter")
-
-
 @router.get("/assessment", response_model=Assessment, summary="Assessment figures (考核), each with its parts")
 async def get_assessment(
     request: Request, principal: FigureReader, session: SessionDep, settings: SettingsDep,
@@ -89,7 +82,7 @@ async def get_assessment(
     ``{numerator, denominator, value}`` (value null when nothing is due), with the definitions
     (app.stats.figures). Computed over the cases the caller may see. Errors: 422 ``invalid_period``
     (unparseable, ``from`` not before ``to``, or longer than three years), 422 for an unknown cell."""
-    _refuse_unknown(request, {"group_by", "from", "to", "grid"})
+    refuse_unknown_parameters(request.query_params, {"group_by", "from", "to", "grid"})
     tz, now = settings.workflow_tz, utcnow()
     local = now.astimezone(tz)
     start = parse_instant("from", period_from, tz, False) if period_from else local.replace(
@@ -117,7 +110,7 @@ async def get_overview(request: Request, principal: FigureReader, session: Sessi
                        settings: SettingsDep) -> Overview:
     """Open cases by state and by traffic light, cases filed and closed since midnight in the service's
     time zone, and the open veto alerts (一票否决) with the latest 20; over the cases the caller may see."""
-    _refuse_unknown(request, set())
+    refuse_unknown_parameters(request.query_params, set())
     now = utcnow()
     day_start = now.astimezone(settings.workflow_tz).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = await service.overview(session, await visible(session, principal), day_start, now)

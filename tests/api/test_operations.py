@@ -49,7 +49,8 @@ async def test_metrics_count_requests_by_route_and_cases_by_state(client, world,
 
 
 def test_log_lines_are_json_with_the_request_id() -> None:
-    from app.core.http import JsonFormatter, request_id_var
+    from app.core.http import request_id_var
+    from app.core.logs import JsonFormatter
 
     token = request_id_var.set("req-1")
     try:
