@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import bootstrap
-from app.core.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
+from app.core.config import AuthSettings, DatabaseSettings, RateLimitSettings, Settings, StorageSettings
 from app.core.db import Database, create_engine
 from app.main import create_app
 
@@ -128,7 +128,10 @@ async def db(engine: AsyncEngine) -> AsyncIterator[Database]:
 def settings(test_database: TestDatabase, tmp_path: Path) -> Settings:
     return Settings(env="test", database=DatabaseSettings(database_url=test_database.url),
                     auth=AuthSettings(secret_key="test-secret-key-of-sufficient-length-0123456789"),
-                    storage=StorageSettings(storage_dir=str(tmp_path / "storage")))
+                    storage=StorageSettings(storage_dir=str(tmp_path / "storage")),
+                    # Tests file and log in far faster than people; tests/api/test_rate_limits.py sets its own.
+                    rate_limits=RateLimitSettings(login_per_username=0, login_per_address=0, reports_per_user=0,
+                                                  reports_per_api_key=0))
 
 
 @pytest.fixture

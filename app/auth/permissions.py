@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiKey, Role, User
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep, release
 from app.core.errors import Forbidden, Unauthorized
+from app.core.ratelimit import Limit, spend
 from app.core.security import api_key_matches, decode_access_token, parse_api_key_prefix
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -84,6 +86,20 @@ async def api_key_principal(session: AsyncSession, api_key: str) -> Principal:
         row.last_used_at = now  # coarse on purpose: not a write per request
     await release(session)
     return Principal(api_key=row)
+
+
+async def spend_login_attempt(request: Request, settings: Settings, username: str) -> None:
+    """Count a login attempt against the client address's and the username's limits (429 beyond them).
+
+    The address is the peer of the connection, or the proxy's ``X-Forwarded-For`` when uvicorn trusts
+    that proxy (``--forwarded-allow-ips``). Usernames are compared as the login compares them.
+    """
+    limits, db, secret = settings.rate_limits, request.app.state.db, settings.auth.secret_key
+    address = request.client.host if request.client else "unknown"
+    await spend(db, Limit("login_address", limits.login_per_address, limits.login_window_s, "login attempts"),
+                address, secret=secret)
+    await spend(db, Limit("login_username", limits.login_per_username, limits.login_window_s,
+                          "login attempts for this account"), username.strip().lower(), secret=secret)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_principal)]

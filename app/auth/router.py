@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.models import Role
-from app.auth.permissions import AdminOnly, Anyone, AnyUser
+from app.auth.permissions import AdminOnly, Anyone, AnyUser, spend_login_attempt
 from app.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -27,12 +27,16 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/token", response_model=Token, summary="Log in (OAuth2 password flow)")
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
+async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep,
                 settings: SettingsDep, _: Anyone) -> Token:
     """Exchange ``username``/``password`` (form fields) for a short-lived bearer JWT.
 
-    401 ``invalid_credentials`` for a wrong pair or a disabled account.
+    401 ``invalid_credentials`` for a wrong pair or a disabled account. 429 ``rate_limited`` (with
+    ``Retry-After``) beyond ``GRID_LOGIN_PER_ADDRESS`` attempts from one client address or
+    ``GRID_LOGIN_PER_USERNAME`` for one username per ``GRID_LOGIN_WINDOW_S`` seconds; every attempt
+    counts, before the password is checked, so guessing is slow and costs no hashing.
     """
+    await spend_login_attempt(request, settings, form.username)
     user = await service.authenticate(session, form.username, form.password)
     token, expires_in = create_access_token(subject=str(user.id), role=user.role, secret=settings.auth.secret_key,
                                             algorithm=settings.auth.jwt_algorithm,

@@ -99,6 +99,20 @@ class WorkflowSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
 
+class RateLimitSettings(BaseSettings):
+    """Hits per window, counted in the database so all processes share them; 0 turns a limit off."""
+
+    model_config = _config()
+
+    login_per_username: int = Field(default=10, ge=0, description="login attempts for one username per window")
+    login_per_address: int = Field(default=60, ge=0, description="login attempts from one client address per window")
+    login_window_s: int = Field(default=300, ge=1, le=86_400)
+    reports_per_user: int = Field(default=30, ge=0, description="reports one user files per window")
+    reports_per_api_key: int = Field(default=600, ge=0, description="reports (Open311 requests) one API key files "
+                                     "per window")
+    reports_window_s: int = Field(default=60, ge=1, le=86_400)
+
+
 class Settings(BaseSettings):
     """The whole configuration; ``env`` is ``development`` (default) or ``production``."""
 
@@ -124,6 +138,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     grids: GridSettings = Field(default_factory=GridSettings)
     workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @property
     def workflow_tz(self) -> dt.tzinfo:

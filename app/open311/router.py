@@ -26,6 +26,7 @@ from app.open311.intake import BadRequest
 from app.open311.permissions import Open311Client
 from app.photos.models import Photo
 from app.reports.models import Case
+from app.reports.permissions import spend_report_quota
 from app.workflow.calendar_data import CalendarDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -212,6 +213,7 @@ async def create_request(fmt: Fmt, request: Request, _: Open311Client, session: 
     principal = await _key(session, keys[0] if keys else None)
     if principal is None:
         raise Forbidden("api_key is required to file a request", code="invalid_api_key")
+    await spend_report_quota(request, principal)
     _jurisdiction(settings, (fields.get("jurisdiction_id") or [None])[0])
     case_id, tracking_code = await intake.file(session, request, settings, hooks, lang, calendar, principal,
                                                fields, media)

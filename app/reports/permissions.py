@@ -2,10 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from app.auth.models import Role
 from app.auth.permissions import EVERY_ROLE, Allow, Principal
+from app.core.config import Settings
+from app.core.ratelimit import Limit, spend
 
 # Grid workers file reports; dispatchers and supervisors may file what they see themselves.
 Reporter = Annotated[Principal, Depends(Allow(Role.worker, Role.dispatcher, Role.supervisor, Role.admin,
@@ -14,3 +16,25 @@ CaseReader = Annotated[Principal, Depends(Allow(*EVERY_ROLE, api_keys=True))]
 PhotoAdder = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
 # Deleting a case (spam, a test, personal data filed by mistake) is an admin's act, recorded in its history.
 CaseDeleter = Annotated[Principal, Depends(Allow(Role.admin))]
+
+
+async def spend_report_quota(request: Request, principal: Principal) -> None:
+    """Count one report against the caller's limit (``GRID_REPORTS_PER_USER`` per user,
+    ``GRID_REPORTS_PER_API_KEY`` per third-party key, per ``GRID_REPORTS_WINDOW_S`` seconds);
+    429 ``rate_limited`` with ``Retry-After`` beyond it. Shared by the native and the Open311 intake."""
+    settings: Settings = request.app.state.settings
+    limits = settings.rate_limits
+    if principal.api_key is not None:
+        limit = Limit("reports_key", limits.reports_per_api_key, limits.reports_window_s, "reports from this key")
+    else:
+        limit = Limit("reports_user", limits.reports_per_user, limits.reports_window_s, "reports from this user")
+    await spend(request.app.state.db, limit, principal.label, secret=settings.auth.secret_key)
+
+
+async def _filing_reporter(request: Request, principal: Reporter) -> Principal:
+    await spend_report_quota(request, principal)
+    return principal
+
+
+# A reporter whose report counts against the rate limit (before the body is read or anything written).
+ReportFiler = Annotated[Principal, Depends(_filing_reporter)]

@@ -18,7 +18,7 @@ from app.photos.multipart import Limits, Part, json_part, read_multipart
 from app.photos.service import attach
 from app.reports.access import get_visible_case
 from app.reports.intake import IntakeContext, file_report, new_event
-from app.reports.permissions import CaseDeleter, CaseReader, PhotoAdder, Reporter
+from app.reports.permissions import CaseDeleter, CaseReader, PhotoAdder, ReportFiler
 from app.reports.present import cases_out, sees_contacts, sees_private_evidence
 from app.reports.schemas import REPORT_EXAMPLE, CaseOut, ReportIn
 from app.workflow.calendar_data import CalendarDep
@@ -85,7 +85,7 @@ def _etag(case_id: int, version: int) -> str:
                      "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
                      "after_photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
                  "application/json": {"schema": {"$ref": "#/components/schemas/ReportIn"}}}}})
-async def create_report(request: Request, principal: Reporter, session: SessionDep, settings: SettingsDep,
+async def create_report(request: Request, principal: ReportFiler, session: SessionDep, settings: SettingsDep,
                         hooks: HooksDep, lang: LangDep, calendar: CalendarDep,
                         idempotency_key: IdempotencyKey = None) -> Response:
     """A grid worker's report: ``multipart/form-data`` with a ``report`` JSON part and 0..N ``photos``

@@ -40,7 +40,7 @@ class ReportIn(Input):
     def _representable(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None:
             try:
-                value.astimezone(dt.timezone.utc)
+                value.astimezone(dt.UTC)
             except OverflowError as exc:
                 raise ValueError("out of range once converted to UTC") from exc
         return value

@@ -26,9 +26,9 @@ def _elapsed(case: Case, calendar: WorkCalendar, since: dt.datetime, now: dt.dat
 
 def _due(case: Case, calendar: WorkCalendar, start: dt.datetime, remaining: float) -> dt.datetime:
     if remaining <= 0:
-        return start.astimezone(dt.timezone.utc)
+        return start.astimezone(dt.UTC)
     if _natural(case):
-        return (start + dt.timedelta(seconds=remaining)).astimezone(dt.timezone.utc)
+        return (start + dt.timedelta(seconds=remaining)).astimezone(dt.UTC)
     return calendar.add_working_seconds(start, max(remaining, 0.0))
 
 
