@@ -8,6 +8,7 @@ rendered the same way) with a stable machine-readable ``code``. Clients switch o
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -135,6 +136,23 @@ def respond(request: Request, status: int, code: str, title: str, detail: str | 
     return problem_response(status, code, title, detail, headers=headers, **extra)
 
 
+# SQLSTATEs of a database that is gone or going: connection exceptions (class 08), admin or crash
+# shutdown, "cannot connect now" (starting up or in recovery), too many connections.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """Whether a database error means "not reachable now" (a 503 worth retrying) rather than a bad query."""
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    if exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_STATES):
+        return True
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    if isinstance(cause, (ConnectionError, TimeoutError)):
+        return True
+    # SQLite: another writer held the lock for longer than busy_timeout.
+    return "database is locked" in str(exc.orig)
+
+
 def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRenderer]] | None = None) -> None:
     """Render every error as problem+json (or by ``renderers``, first matching path prefix);
     unknown exceptions become a logged 500 ``internal_error``."""
@@ -156,8 +174,21 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
         detail = exc.detail if isinstance(exc.detail, str) else None
         return respond(request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
+    async def _unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return respond(request, 503, "database_unavailable", "The database is unavailable",
+                       "The service cannot reach its database just now; the request changed nothing. Try again.",
+                       headers={"Retry-After": "5"})
+
+    # A refused or reset connection to PostgreSQL surfaces as the socket's own error (asyncpg connects
+    # outside SQLAlchemy's DBAPI wrapping); a timeout as TimeoutError.
+    for kind in (ConnectionError, TimeoutError, socket.gaierror):
+        app.add_exception_handler(kind, _unavailable)
+
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
+        if database_unavailable(exc):
+            return await _unavailable(request, exc)
         # SQLSTATE class 22 is "data exception": a value the database cannot take (an invalid byte,
         # a number out of range). Input checks should catch these first; this is the safety net.
         sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")

@@ -3,7 +3,10 @@
 import json
 import logging
 
+from app.core.db import Database, create_engine
+from app.main import create_app
 from app.photos.storage import LocalStorage
+from tests.conftest import _client_of
 from tests.support.reports import CENTRE
 
 
@@ -96,3 +99,24 @@ async def test_every_body_is_bounded_whatever_its_type(client, world) -> None:  
     r = await client.post("/open311/v2/requests.xml", content=b"a" * (40 * 1024 * 1024),
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 413 and r.text.startswith("<?xml")
+
+
+async def test_an_unreachable_database_is_503_with_retry_after_not_500(settings, world) -> None:  # type: ignore[no-untyped-def]
+    gone = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/gone")  # nothing listens on port 1
+    try:
+        async for c in _client_of(create_app(settings=settings, database=Database(gone))):
+            calls = [c.get("/api/v1/reports", headers=world.headers("supervisor")),
+                     c.post("/api/v1/auth/token", data={"username": "admin", "password": "x"}),
+                     c.post("/api/v1/reports", json={"category_code": "06010", **CENTRE},
+                            headers=world.headers("worker2")),
+                     c.get("/open311/v2/requests.json")]
+            for call in calls:
+                r = await call
+                body = r.json()
+                code = body[0]["code"] if isinstance(body, list) else body["code"]
+                assert (r.status_code, code, r.headers["retry-after"]) in {(503, "database_unavailable", "5"),
+                                                                           (503, 503, "5")}, r.text
+            assert (await c.get("/healthz")).status_code == 200
+            assert (await c.get("/readyz")).status_code == 503
+    finally:
+        await gone.dispose()
