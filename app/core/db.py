@@ -94,14 +94,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine for ``url`` (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``)."""
+    # Bound values never appear in error messages (and so in logs): they carry citizens' phone
+    # numbers, descriptions and places.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     # Plan every statement with its values: asyncpg prepares statements, and after five runs PostgreSQL
     # may switch to a generic plan that guesses 0.5 % for every range filter; at a million cases that
     # turned a 3 ms supervisors' query into 300 ms (bench/bench_queries.py). Planning costs ~0.2 ms.
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
+                               pool_pre_ping=True,
                                connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
 
 

@@ -74,3 +74,17 @@ def test_migrations_go_up_down_and_up_with_no_drift(test_database) -> None:  # t
     import asyncio
 
     assert _in_thread(asyncio.run, revision()) == bootstrap.head_revision(url)
+
+
+async def test_database_errors_never_carry_the_bound_values(test_database) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(test_database.url)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError) as failed:
+                await conn.execute(text("SELECT * FROM no_such_table WHERE phone = :phone"), {"phone": "13800000000"})
+    finally:
+        await engine.dispose()
+    assert "no_such_table" in str(failed.value) and "13800000000" not in str(failed.value)

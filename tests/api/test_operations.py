@@ -120,3 +120,26 @@ async def test_an_unreachable_database_is_503_with_retry_after_not_500(settings,
             assert (await c.get("/readyz")).status_code == 503
     finally:
         await gone.dispose()
+
+
+async def test_no_secret_or_personal_data_reaches_the_logs(client, world, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Passwords, tokens, API keys (even in a query string), and a citizen's contacts and words never
+    appear in a log line, whatever the outcome of the request."""
+    from app.core.logs import JsonFormatter
+
+    caplog.set_level(logging.INFO)  # the level `grid-inspector serve` logs at
+    key = (await client.post("/api/v1/api-keys", json={"name": "citizen app"}, headers=world.headers("admin"))).json()
+    token = (await client.post("/api/v1/auth/token", data={"username": "admin", "password": "demo-admin-2026"}))
+    await client.post("/api/v1/auth/token", data={"username": "admin", "password": "wrong-but-secret-pw"})
+    citizen = {"service_code": "09009", "lat": str(CENTRE["lat"]), "long": str(CENTRE["lon"]),
+               "email": "li.ming@example.cn", "phone": "13912345678", "description": "校门口 张三 的车"}
+    await client.post(f"/open311/v2/requests.json?api_key={key['key']}", data=citizen)
+    await client.post("/open311/v2/requests.json", data={**citizen, "lat": "NaN", "api_key": key["key"]})
+    await client.get(f"/api/v1/reports?q=13912345678&api_key={key['key']}", headers=world.headers("supervisor"))
+    await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    # httpx logs the test client's own requests (URLs included): that is the client's side.
+    lines = "\n".join(JsonFormatter().format(r) for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))
+    assert '"route": "/open311/v2/requests.{fmt}"' in lines  # the access lines were captured
+    for secret in (key["key"], "demo-admin-2026", "wrong-but-secret-pw", token.json()["access_token"],
+                   "li.ming@example.cn", "13912345678", "张三"):
+        assert secret not in lines
