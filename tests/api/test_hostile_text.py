@@ -47,7 +47,7 @@ async def test_nul_and_long_kinds_in_geojson_properties(client, world) -> None: 
     assert (kinds["K1"], kinds["K2"]) == ("k" * 32, None)
 
 
-async def test_a_data_exception_from_the_database_is_422_and_others_500(app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_data_exception_is_422_an_unavailable_database_503_and_others_500(app) -> None:  # type: ignore[no-untyped-def]
     import httpx
     from sqlalchemy.exc import DBAPIError
 
@@ -64,7 +64,9 @@ async def test_a_data_exception_from_the_database_is_422_and_others_500(app) -> 
                                  base_url="http://test") as c:
         r = await c.get("/_raise/22021")
         assert (r.status_code, r.json()["code"]) == (422, "invalid_value")
-        r = await c.get("/_raise/53300")  # too many connections: the server's problem, not the client's
+        r = await c.get("/_raise/53300")  # too many connections: the server's problem, worth retrying
+        assert (r.status_code, r.json()["code"], r.headers["retry-after"]) == (503, "database_unavailable", "5")
+        r = await c.get("/_raise/42P01")  # an undefined table: our bug, not the client's
         assert (r.status_code, r.json()["code"]) == (500, "internal_error")
 
 
