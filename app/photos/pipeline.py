@@ -228,6 +228,16 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     return image, kind
 
 
+def _decode(image: Image.Image, kind: str, max_pixels: int) -> None:
+    """Decode the pixels (the whole file); :class:`ImageTooLarge` or :class:`CorruptImage` if it cannot be."""
+    try:
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(f"the photo has more than the {max_pixels:,} pixels allowed") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise CorruptImage(f"the {kind} photo is truncated or corrupt ({type(exc).__name__})") from exc
+
+
 def process(data: bytes, *, max_pixels: int, local_tz: dt.tzinfo) -> Processed:
     """Check, describe and thumbnail one photo (the request-path work).
 
@@ -236,6 +246,10 @@ def process(data: bytes, *, max_pixels: int, local_tz: dt.tzinfo) -> Processed:
     ignored and noted in ``exif_problems``.
     """
     image, kind = _open(data, max_pixels)
+    if kind != "jpeg":
+        # Pillow reads a PNG's EXIF after its pixels, so getexif() decodes the image: decode it here
+        # first, or a corrupt IDAT would pass as "EXIF unreadable" on a half-decoded photo.
+        _decode(image, kind, max_pixels)
     problems: list[str] = []
     try:
         exif = image.getexif()
@@ -261,7 +275,7 @@ def process(data: bytes, *, max_pixels: int, local_tz: dt.tzinfo) -> Processed:
             # the file is whole at a fraction of the cost of a full decode. Ask for the thumbnail's
             # box in the photo's own aspect, so a 4:3 photo gets the 1/8 scale, not 1/4.
             image.draft("RGB", _fit(image.size, THUMBNAIL_PX))
-        image.load()
+        _decode(image, kind, max_pixels)
         small = image.copy()
         small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX), Image.Resampling.LANCZOS)
         if orientation != 1:
