@@ -7,12 +7,13 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -138,7 +139,19 @@ PageDep = Annotated[Page, Depends(_page)]
 
 
 MAX_DB_ID = 2_147_483_647  # INTEGER primary keys; a larger id is a 422, never a database error
-IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+
+
+def canonical_number(value: Any) -> Any:
+    """A path's number in its one spelling (ASCII digits, no sign, blanks, leading zeros, ``_`` or ``.0``):
+    pydantic's lax int would read ``/users/1_0`` as user 10 and `` 1``/``+1``/``1.0`` as 1, so one object
+    would answer at many URLs and a typo could act on another object."""
+    if isinstance(value, str) and not re.fullmatch(r"[1-9][0-9]{0,18}|0", value):
+        raise ValueError("must be written as plain decimal digits")
+    return value
+
+
+# An id in a path: 1..MAX_DB_ID in canonical digits, else 422.
+IdPath = Annotated[int, BeforeValidator(canonical_number), Path(ge=1, le=MAX_DB_ID)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID, strict=True)]  # strict: true is not 1
 
 

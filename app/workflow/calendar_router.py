@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.permissions import EVERY_ROLE, Allow, Principal
 from app.core.db import utcnow
-from app.core.deps import SessionDep
+from app.core.deps import SessionDep, canonical_number
 from app.core.errors import ValidationProblem
 from app.core.schemas import Input
 from app.workflow.calendar import WorkCalendar
@@ -22,7 +22,7 @@ from app.workflow.models import CalendarDay
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 CalendarReader = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
 CalendarEditor = Annotated[Principal, Depends(Allow(Role.admin))]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, BeforeValidator(canonical_number), Path(ge=2000, le=2100)]
 
 
 class DayIn(Input):
