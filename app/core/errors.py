@@ -100,6 +100,7 @@ def problem_response(status: int, code: str, title: str, detail: str | None = No
                         media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+FASTAPI_UNDECODABLE_BODY = "There was an error parsing the body"  # fastapi.routing's detail for it
 _HTTP_CODES = {
     400: ("bad_request", "Bad request"),
     401: ("not_authenticated", "Authentication required"),
@@ -170,6 +171,13 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == FASTAPI_UNDECODABLE_BODY:
+            # FastAPI answers JSON it cannot decode (bad UTF-8, nesting deeper than the parser's
+            # recursion limit) with a bare 400, and malformed JSON with 422: one answer for both.
+            return respond(request, 422, "validation_error", "The request is not valid",
+                           "The body is not valid JSON (UTF-8, nested at most a few hundred levels deep).",
+                           errors=[{"loc": ["body"], "field": "body", "msg": "not valid JSON",
+                                    "type": "json_invalid"}])
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else None
         return respond(request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
