@@ -153,7 +153,9 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
 
     # JSON log lines carrying the request id; the access line is the app's own (no query strings).
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info", log_config=configure_logging(), access_log=False)
+                proxy_headers=True, log_level="info", log_config=configure_logging(), access_log=False,
+                # SIGTERM (docker stop, systemd): stop accepting, let requests in flight finish for up to 20 s.
+                timeout_graceful_shutdown=20)
 
 
 @cli.command()
@@ -259,6 +261,31 @@ def load_categories(file: Annotated[Path | None, typer.Argument(exists=True, dir
         raise typer.Exit(1) from exc
     typer.echo(f"Catalogue {path.name}: {result.majors} major classes, {result.created} categories created, "
                f"{result.updated} updated.")
+
+
+@cli.command("sweep-orphans")
+def sweep_orphans(older_than: Annotated[float, typer.Option(min=0, help="grace period in seconds: younger files may "
+                                                            "belong to an upload in flight")] = 3600.0,
+                  dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False) -> None:
+    """Delete photo files that no photos row references (left by a process killed mid-upload) and stale
+    .tmp-* files, when older than --older-than seconds. Use 0 only with every server stopped."""
+    from app.photos.service import make_storage
+    from app.photos.sweeper import sweep_orphans as sweep
+
+    settings = _settings()
+    _ensure_schema(settings)
+
+    async def work() -> list[str]:
+        engine = create_engine(settings.database.database_url)
+        try:
+            report = await sweep(make_storage(settings), Database(engine), older_than=older_than, dry_run=dry_run,
+                                 progress=lambda msg: typer.echo(f"  ... {msg}", err=True))
+        finally:
+            await engine.dispose()
+        return report.lines()
+
+    for line in asyncio.run(work()):
+        typer.echo(line)
 
 
 def main() -> None:

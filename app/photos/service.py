@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import metrics
@@ -103,7 +104,14 @@ class PhotoWorkshop:
         shas = sorted(set(written))
 
         async def sweep() -> None:
-            await self.sweep_unreferenced(db, shas)
+            try:
+                await self.sweep_unreferenced(db, shas)
+            except (DBAPIError, OSError) as exc:
+                # Often why the request failed: the database is unreachable. Whether another row references
+                # these files cannot be told now, so they stay; a retry of the request adopts them, and
+                # `grid-inspector sweep-orphans` removes them once they are older than its grace period.
+                log.warning("files of %d photo(s) of a failed request kept, the database did not answer (%s); "
+                            "sweep-orphans removes them if no retry adopts them", len(shas), type(exc).__name__)
 
         async def make_display_copies() -> None:
             for sha in shas:

@@ -2,17 +2,31 @@
 
 Keys are ours, never a client's file name: ``originals/ab/abcdef...`` (content-addressed by the
 sha256 of the bytes) and ``thumbnails/...``/``display/...`` for the derivatives. Writes are atomic
-(a temporary file renamed into place), so a crash never leaves half a photo under a real key.
+(a temporary file renamed into place), so a crash never leaves half a photo under a real key; it may
+leave a ``.tmp-*`` file beside it, which ``grid-inspector sweep-orphans`` removes (app.photos.sweeper).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Protocol
 
 VARIANTS = ("originals", "thumbnails", "display")
+TEMPORARY_PREFIX = ".tmp-"  # the name of a file being written (LocalStorage), never a real key
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored object: its key, when it was last written (POSIX seconds, UTC) and its size in bytes."""
+
+    key: str
+    modified: float
+    size: int
 
 
 def key_for(variant: str, sha256: str) -> str:
@@ -28,6 +42,10 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str) -> list[str]: ...
+    # Every object under the folder ``prefix`` ("" for all; only its own level unless ``recursive``),
+    # temporaries included, in no particular order; for the orphan sweeper (app.photos.sweeper).
+    def entries(self, prefix: str = "", *, recursive: bool = True) -> Iterator[Entry]: ...
+    def stat(self, key: str) -> Entry | None: ...
     def writable(self) -> bool: ...
 
 
@@ -46,9 +64,15 @@ class LocalStorage:
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         if path.exists() and path.stat().st_size == len(data):
-            return  # content-addressed: the same key holds the same bytes
+            # Content-addressed: the same key holds the same bytes. Refresh its time all the same, so an
+            # orphan that a new upload now needs looks fresh to the sweeper's grace period.
+            try:
+                os.utime(path)
+                return
+            except FileNotFoundError:
+                pass  # swept meanwhile: write it again
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -76,12 +100,31 @@ class LocalStorage:
         if not base.exists():
             return []
         return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file()
-                      and not p.name.startswith(".tmp-"))
+                      and not p.name.startswith(TEMPORARY_PREFIX))
+
+    def entries(self, prefix: str = "", *, recursive: bool = True) -> Iterator[Entry]:
+        base = self._path(prefix) if prefix.strip("/") else self.root
+        if not base.is_dir():
+            return
+        for path in base.rglob("*") if recursive else base.iterdir():
+            try:
+                st = path.lstat()
+            except FileNotFoundError:  # renamed or deleted while we listed
+                continue
+            if S_ISREG(st.st_mode):
+                yield Entry(path.relative_to(self.root).as_posix(), st.st_mtime, st.st_size)
+
+    def stat(self, key: str) -> Entry | None:
+        try:
+            st = self._path(key).lstat()
+        except FileNotFoundError:
+            return None
+        return Entry(key, st.st_mtime, st.st_size) if S_ISREG(st.st_mode) else None
 
     def writable(self) -> bool:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".tmp-probe-"):
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=f"{TEMPORARY_PREFIX}probe-"):
                 return True
         except OSError:
             return False
@@ -124,6 +167,24 @@ class S3Storage:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
             out.extend(obj["Key"][len(self.prefix) + 1 if self.prefix else 0:] for obj in page.get("Contents", []))
         return out
+
+    def entries(self, prefix: str = "", *, recursive: bool = True) -> Iterator[Entry]:
+        folder = prefix.strip("/")
+        full = self._key(folder) + "/" if folder else (f"{self.prefix}/" if self.prefix else "")
+        extra = {} if recursive else {"Delimiter": "/"}
+        skip = len(self.prefix) + 1 if self.prefix else 0
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full, **extra):
+            for obj in page.get("Contents", []):
+                yield Entry(obj["Key"][skip:], obj["LastModified"].timestamp(), obj["Size"])
+
+    def stat(self, key: str) -> Entry | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except self.client.exceptions.ClientError as exc:  # a 404 is "gone"; anything else is raised
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return Entry(key, head["LastModified"].timestamp(), head["ContentLength"])
 
     def writable(self) -> bool:
         try:
