@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -151,11 +154,19 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
     typer.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     from app.core.logs import configure_logging
 
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # A scrape reaches one worker: they share their values through files (prometheus-client's
+        # multiprocess mode), in a directory of this run's own, so no stale values are summed.
+        metrics_dir = tempfile.mkdtemp(prefix="grid-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     # JSON log lines carrying the request id; the access line is the app's own (no query strings).
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info", log_config=configure_logging(), access_log=False,
                 # SIGTERM (docker stop, systemd): stop accepting, let requests in flight finish for up to 20 s.
                 timeout_graceful_shutdown=20)
+    if metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @cli.command()

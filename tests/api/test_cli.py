@@ -55,3 +55,37 @@ def test_serve_refuses_unsafe_starts_and_migrate_explains_bad_revisions(tmp_path
     assert r.returncode == 2 and "demo logins still work" in r.stderr and "admin" in r.stderr
     r = run(tmp_path, "migrate", "bogusrev")
     assert r.returncode == 1 and "Migration refused" in r.stderr
+
+
+def test_serve_with_two_workers_counts_every_request_in_one_scrape(tmp_path: Path) -> None:
+    """A scrape reaches one worker; the counts must still be every worker's (multiprocess metrics)."""
+    import re
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GRID_", "PROMETHEUS_"))}
+    environ["GRID_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
+                              cwd=tmp_path, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(39):  # with the probe above: 40 /healthz requests, spread over both workers
+            urllib.request.urlopen(f"{base}/healthz", timeout=5)
+        for _ in range(4):  # whichever worker answers the scrape
+            text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+            counted = re.search(r'grid_http_requests_total\{method="GET",route="/healthz",status="200"\} (\S+)', text)
+            assert counted and float(counted.group(1)) == 40.0, counted
+            assert re.search(r'^grid_cases\{state="reported"\} 0\.0$', text, re.M)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
