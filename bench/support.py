@@ -1,17 +1,24 @@
 """Small helpers shared by the benchmarks: the project's root and the venv's bin directory, a timestamped
-log line, asyncpg DSNs and PostgreSQL's binary timestamps, a free local port, a process's RSS, and the
-PostgreSQL settings line the query bench prints. Imported as a sibling module (``bench/`` is on sys.path
+log line, asyncpg DSNs and PostgreSQL's binary timestamps, a free local port, a process's RSS, the
+PostgreSQL settings line the query bench prints, scratch databases and a real ``grid-inspector serve``
+process (start, SIGKILL, SIGTERM) for the load and fault benches. Imported as a sibling module (``bench/`` is on sys.path
 when a script there runs).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +45,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process and its live children (uvicorn's workers) have used so far
+    (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -54,3 +75,121 @@ async def server_settings(dsn: str) -> str:
     finally:
         await conn.close()
     return f"PostgreSQL {version}: " + ", ".join(values)
+
+
+# --------------------------------------------------------------------------- a real server and its database
+
+BENCH_SECRET = "bench-only-secret-key-9f3c1a7e5b2d4c6e8a0b"  # signs the bench's tokens; never a deployment's
+
+
+async def pg_admin(base_url: str, sql: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) on the server of ``base_url``, outside a transaction."""
+    conn = await asyncpg.connect(asyncpg_dsn(base_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def scratch_database(base_url: str, workdir: Path, sqlite: bool, prefix: str = "gi_bench") -> tuple[str, str | None]:
+    """(URL, PostgreSQL database name or None): a fresh database for one bench run; drop it with
+    :func:`drop_scratch` (SQLite: a file in ``workdir``)."""
+    if sqlite:
+        return f"sqlite+aiosqlite:///{workdir}/bench.db", None
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pg_admin(base_url, f'CREATE DATABASE "{name}"'))
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_scratch(base_url: str, name: str | None) -> None:
+    if name:
+        asyncio.run(pg_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def service_env(database_url: str, storage_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of ``grid-inspector`` for a bench: our database and storage, no stray GRID_ settings,
+    rate limits high enough that the bench measures the service, not the limiter (still counted)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    env.update(GRID_DATABASE_URL=database_url, GRID_STORAGE_DIR=str(storage_dir), GRID_SECRET_KEY=BENCH_SECRET,
+               GRID_REPORTS_PER_USER="1000000", GRID_LOGIN_PER_USERNAME="1000000", GRID_LOGIN_PER_ADDRESS="1000000",
+               **extra)
+    return env
+
+
+def cli(env: dict[str, str], cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``grid-inspector ARGS`` as an operator runs it; raises with its output when it fails."""
+    proc = subprocess.run([str(BIN / "grid-inspector"), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"grid-inspector {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def prepare_database(env: dict[str, str], cwd: Path) -> None:
+    """Migrate and load the demo data (worker1, worker2, supervisor... with their demo passwords)."""
+    cli(env, cwd, "migrate")
+    cli(env, cwd, "demo")
+
+
+class Service:
+    """``grid-inspector serve`` in its own process on a free loopback port, logging to ``log_path``."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, log_path: Path, port: int | None = None,
+                 workers: int = 1) -> None:
+        self.env, self.cwd, self.log_path, self.workers = env, cwd, log_path, workers
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> float:
+        """Start and wait until /healthz answers; the seconds it took."""
+        t0 = time.perf_counter()
+        with self.log_path.open("ab") as out:
+            self.proc = subprocess.Popen([str(BIN / "grid-inspector"), "serve", "--port", str(self.port),
+                                          "--workers", str(self.workers)],
+                                         env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT)
+        while time.perf_counter() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return time.perf_counter() - t0
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, requests in flight die where they are."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (graceful), SIGKILL after ``timeout`` seconds."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def log_errors(log_path: Path) -> list[str]:
+    """The server's ERROR lines (JSON log), each as ``logger: message | last line of the traceback``,
+    with how many times each occurred, most frequent first."""
+    import json
+    from collections import Counter
+
+    seen: Counter[str] = Counter()
+    for line in log_path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if line.startswith("Traceback"):
+                seen["(plain traceback)"] += 1
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("ERROR", "CRITICAL"):
+            error = str(entry.get("error") or "").strip().splitlines()
+            seen[f"{entry.get('logger')}: {entry.get('message')}" + (f" | {error[-1]}" if error else "")] += 1
+    return [f"{n} x {what}" for what, n in seen.most_common()]
