@@ -8,14 +8,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
-from app.core.errors import PROBLEM_MEDIA_TYPE, RefuseNulInQuery, install_error_handlers
+from app.core.errors import RefuseNulInQuery, install_error_handlers
 from app.core.http import BodyLimit, RequestContext
+from app.core.openapi import build as build_openapi
 from app.core.ops import router as ops_router
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
@@ -26,25 +26,14 @@ from app.photos.service import PhotoWorkshop
 from app.reports.export import router as export_router
 from app.reports.listing import router as listing_router
 from app.reports.router import router as reports_router
+from app.reports.schemas import ReportIn
 from app.routing.router import router as routing_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 from app.workflow.calendar_data import CalendarCache
 from app.workflow.calendar_router import router as calendar_router
 from app.workflow.router import router as workflow_router
-
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "description": "RFC 9457 problem details; `code` is stable and machine-readable.",
-    "required": ["type", "title", "status", "code"],
-    "properties": {
-        "type": {"type": "string", "format": "uri"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "code": {"type": "string", "example": "outside_service_area"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "loc": {"type": "array", "items": {}}, "field": {"type": "string"}, "msg": {"type": "string"},
-            "type": {"type": "string"}, "index": {"type": "integer"}}}},
-    },
-}
+from app.workflow.schemas import ActionIn
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -91,18 +80,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                responses = operation.setdefault("responses", {})
-                for status, title in (("401", "Not authenticated"), ("403", "Not allowed"), ("422", "Not valid")):
-                    responses[status] = {"description": title, "content": {
-                        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-        app.openapi_schema = schema
-        return schema
+        if not app.openapi_schema:
+            app.openapi_schema = build_openapi(app, [ReportIn, ActionIn])
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -198,7 +198,25 @@ async def get_token(token: str, fmt: Fmt, _: Open311Client, session: SessionDep,
     return formats.render(fmt, "service_requests", "request", [{"service_request_id": str(case_id), "token": token}])
 
 
-@router.post("/requests.{fmt}", summary="File a service request (api_key required)")
+_FIELDS: dict[str, Any] = {
+    "api_key": {"type": "string"}, "jurisdiction_id": {"type": "string"},
+    "service_code": {"type": "string", "example": "09009"}, "lat": {"type": "number", "example": 35.5428},
+    "long": {"type": "number", "example": 106.6652}, "address_string": {"type": "string"},
+    "address_id": {"type": "string"}, "email": {"type": "string"}, "device_id": {"type": "string"},
+    "account_id": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
+    "phone": {"type": "string"}, "description": {"type": "string", "maxLength": 4000},
+    "media_url": {"type": "string", "format": "uri"}}
+_FORM = {"type": "object", "required": ["service_code"], "properties": _FIELDS,
+         "additionalProperties": {"type": "string", "description": "attribute[code] (or attribute[code][]) answers "
+                                  "to the service definition's attributes"}}
+REQUEST_BODY = {"requestBody": {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": _FORM},
+    "multipart/form-data": {"schema": {**_FORM, "properties": {
+        **_FIELDS, "media": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+    "application/json": {"schema": _FORM}}}}
+
+
+@router.post("/requests.{fmt}", summary="File a service request (api_key required)", openapi_extra=REQUEST_BODY)
 async def create_request(fmt: Fmt, request: Request, _: Open311Client, session: SessionDep, settings: SettingsDep,
                          hooks: HooksDep, lang: LangDep, calendar: CalendarDep) -> Response:
     """Form-encoded as the spec says; JSON and multipart with ``media`` files (v2.1 draft) too. Needs

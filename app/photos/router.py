@@ -40,8 +40,13 @@ def _send(data: bytes | None, etag: str, if_none_match: str | None, media_type: 
     return Response(content=data, media_type=media_type, headers=headers)
 
 
-@router.api_route("/{photo_id}", methods=["GET", "HEAD"], summary="A photo: display size (<= 1600 px) or, for staff, the original",
-            responses={200: {"content": {"image/jpeg": {}}}, 304: {"description": "Not modified"}})
+_JPEG = {200: {"content": {"image/jpeg": {}}}, 304: {"description": "Not modified"}}
+
+
+# GET and HEAD as two routes of one function, so each has an operationId of its own.
+@router.get("/{photo_id}", summary="A photo: display size (<= 1600 px) or, for staff, the original",
+            responses=_JPEG)
+@router.head("/{photo_id}", operation_id="head_photo", summary="A photo's headers", responses=_JPEG)
 async def get_photo(photo_id: IdPath, request: Request, principal: CaseReader, session: SessionDep,
                     variant: Literal["display", "original"] = "display",
                     if_none_match: str | None = Header(default=None, max_length=1024)) -> Response:
@@ -59,8 +64,9 @@ async def get_photo(photo_id: IdPath, request: Request, principal: CaseReader, s
     return _send(await workshop.ensure_display(photo.sha256), f'"{photo.sha256}-display"', if_none_match)
 
 
-@router.api_route("/{photo_id}/thumbnail", methods=["GET", "HEAD"], summary="A photo's thumbnail (<= 320 px JPEG, no EXIF)",
-            responses={200: {"content": {"image/jpeg": {}}}, 304: {"description": "Not modified"}})
+@router.get("/{photo_id}/thumbnail", summary="A photo's thumbnail (<= 320 px JPEG, no EXIF)", responses=_JPEG)
+@router.head("/{photo_id}/thumbnail", operation_id="head_thumbnail", summary="A thumbnail's headers",
+             responses=_JPEG)
 async def get_thumbnail(photo_id: IdPath, request: Request, principal: CaseReader, session: SessionDep,
                         if_none_match: str | None = Header(default=None, max_length=1024)) -> Response:
     photo = await _visible_photo(session, principal, photo_id)
