@@ -94,18 +94,22 @@ class PhotoWorkshop:
         return out
 
     async def store(self, photos: Sequence[Ingested], hooks: Hooks, db: Database) -> None:
-        """Write originals and thumbnails before the commit; sweep them if the commit fails."""
-        written: list[str] = []
+        """Write originals and thumbnails before the commit; if the commit fails, delete those this request
+        created, unless a row references them or another request stored the same bytes since."""
+        created: dict[str, float] = {}  # key -> the modification time this request gave it
+        shas: list[str] = []
         for photo in photos:
             for variant, data in (("originals", photo.raw), ("thumbnails", photo.processed.thumbnail)):
                 key = key_for(variant, photo.facts.sha256)
-                await self.run(self.storage.put, key, data)
-                written.append(photo.facts.sha256)
-        shas = sorted(set(written))
+                modified = await self.run(self.storage.put, key, data)
+                if modified is not None:
+                    created[key] = modified
+            shas.append(photo.facts.sha256)
+        shas = sorted(set(shas))
 
         async def sweep() -> None:
             try:
-                await self.sweep_unreferenced(db, shas)
+                await self._sweep_created(db, created)
             except (DBAPIError, OSError) as exc:
                 # Often why the request failed: the database is unreachable. Whether another row references
                 # these files cannot be told now, so they stay; a retry of the request adopts them, and
@@ -119,6 +123,21 @@ class PhotoWorkshop:
 
         hooks.on_rollback.append(sweep)
         hooks.after_commit.append(make_display_copies)
+
+    async def _sweep_created(self, db: Database, created: dict[str, float]) -> None:
+        # Content-addressed files are shared: a concurrent request may have stored the same bytes and
+        # commit later. It refreshed the file's time when it did, so a file whose time moved is kept.
+        if not created:
+            return
+        shas = sorted({key.rsplit("/", 1)[1] for key in created})
+        async with db.sessionmaker() as session:
+            kept = set((await session.execute(select(Photo.sha256).where(Photo.sha256.in_(shas)))).scalars())
+        for key, modified in created.items():
+            if key.rsplit("/", 1)[1] in kept:
+                continue
+            entry = await self.run(self.storage.stat, key)
+            if entry is not None and entry.modified == modified:
+                await self.run(self.storage.delete, key)
 
     async def sweep_unreferenced(self, db: Database, shas: Sequence[str]) -> list[str]:
         """Delete the files of photos that no row references (content-addressed: others may share them)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ def key_for(variant: str, sha256: str) -> str:
 
 
 class Storage(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
+    def put(self, key: str, data: bytes) -> float | None: ...
     def get(self, key: str) -> bytes | None: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
@@ -61,14 +62,23 @@ class LocalStorage:
             raise ValueError("key escapes the storage root")
         return path
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes) -> float | None:
+        """Store ``data`` under ``key``; the modification time of the file if this call created it, else None.
+
+        A request that fails may delete only files it created and no one has written since (their time is
+        still the one returned here): another request storing the same bytes meanwhile refreshes the time.
+        """
         path = self._path(key)
         if path.exists() and path.stat().st_size == len(data):
             # Content-addressed: the same key holds the same bytes. Refresh its time all the same, so an
-            # orphan that a new upload now needs looks fresh to the sweeper's grace period.
+            # orphan that a new upload now needs looks fresh to the sweeper's grace period, and a failing
+            # request that wrote it first sees that someone else wants it.
             try:
-                os.utime(path)
-                return
+                # Explicit nanoseconds, always later than before: the kernel's own stamp is coarse (a
+                # clock tick), and a write within the same tick must still be seen as a change.
+                stamp = max(time.time_ns(), path.stat().st_mtime_ns + 1)
+                os.utime(path, ns=(stamp, stamp))
+                return None
             except FileNotFoundError:
                 pass  # swept meanwhile: write it again
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +92,7 @@ class LocalStorage:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return path.stat().st_mtime
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -143,8 +154,9 @@ class S3Storage:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes) -> float | None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # S3 writes are atomic
+        return None  # whether it was new cannot be told: a failing request leaves it to the sweeper
 
     def get(self, key: str) -> bytes | None:
         try:

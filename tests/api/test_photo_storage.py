@@ -63,3 +63,29 @@ async def test_files_written_for_a_failed_request_are_swept(app, world, session)
     assert r.status_code == 409
     storage = app.state.workshop.storage
     assert not storage.exists(key_for("originals", sha)) and not storage.exists(key_for("thumbnails", sha))
+
+
+async def test_a_failed_request_keeps_files_another_request_stored_meanwhile(app, db) -> None:  # type: ignore[no-untyped-def]
+    """Two requests carry the same photo: A writes it first and fails, C stored the same bytes in between
+    and commits later. A must not delete what C's row will name (files are shared by content)."""
+    from app.core.deps import Hooks
+
+    data = NO_GPS_JPEG.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    workshop = app.state.workshop
+    photos = await workshop.ingest([Part(name="photos", filename="a.jpg", content_type="image/jpeg",
+                                         data=bytearray(data))])
+    a, c = Hooks(), Hooks()
+    await workshop.store(photos, a, db)  # A creates the files
+    await workshop.store(photos, c, db)  # C, still in flight, stores the same bytes
+    await Hooks.run(a.on_rollback)  # A's commit failed
+    for variant in ("originals", "thumbnails"):
+        assert workshop.storage.exists(key_for(variant, sha))
+    # Alone, a failed request does clean up after itself.
+    other = NO_GPS_JPEG.read_bytes() + b"\xff\xd9"  # other bytes, so another file
+    photos = await workshop.ingest([Part(name="photos", filename="b.jpg", content_type="image/jpeg",
+                                         data=bytearray(other))])
+    alone = Hooks()
+    await workshop.store(photos, alone, db)
+    await Hooks.run(alone.on_rollback)
+    assert not workshop.storage.exists(key_for("originals", photos[0].facts.sha256))
