@@ -7,8 +7,9 @@ inside the last ``window_s`` seconds. It never lets through twice the limit at a
 plain fixed window does, and costs one upsert and one read of two rows.
 
 Each hit is counted in a short transaction of its own, committed before the request writes anything,
-so that a refused or failed request still counts (a password guess that fails must count) and, on
-SQLite, no counter write waits behind a request holding the write lock. Keys are stored as a keyed
+so that an admitted request counts even when it then fails (a wrong password counts) and, on SQLite, no
+counter write waits behind a request holding the write lock. A refused hit is not counted, so a client
+that waits the ``Retry-After`` it was given gets in. Keys are stored as a keyed
 hash, never as the username or address itself.
 """
 
@@ -20,7 +21,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Integer, String, delete, select
+from sqlalchemy import BigInteger, Integer, String, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -73,7 +74,6 @@ async def spend(db: Database, limit: Limit, key: str, *, secret: str, now: float
     last ``window_s`` seconds exceeds ``limit.hits``.
 
     ``secret`` keys the hash of ``key`` (the service's secret key). ``now`` is Unix seconds (tests).
-    The hit is committed even when it is refused, so hammering keeps the key limited.
     """
     if limit.hits <= 0:
         return
@@ -88,14 +88,26 @@ async def spend(db: Database, limit: Limit, key: str, *, secret: str, now: float
         current = (await session.execute(upsert.returning(RateCounter.hits))).scalar_one()
         previous = (await session.execute(select(RateCounter.hits).where(
             RateCounter.bucket == bucket, RateCounter.window_start == window - limit.window_s))).scalar() or 0
+        weight = 1 - (now - window) / limit.window_s  # of the previous window still inside the last window_s
+        refused = previous * weight + current > limit.hits
+        if refused:
+            # A refused hit is taken back: it did nothing (no password was checked, nothing was filed), and
+            # counting it would keep a client that waits Retry-After out for ever.
+            await session.execute(update(RateCounter).where(
+                RateCounter.bucket == bucket, RateCounter.window_start == window).values(hits=RateCounter.hits - 1))
+            current -= 1
         if random.random() < 1 / 256:
             await session.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP_S))
         await session.commit()
-    elapsed = (now - window) / limit.window_s
-    estimate = previous * (1 - elapsed) + current
-    if estimate > limit.hits:
-        if current > limit.hits:  # this window alone is over: wait until it weighs little enough
-            wait = window + limit.window_s - now + limit.window_s * (1 - limit.hits / current)
-        else:  # the previous window's share must fall (previous > 0 here)
-            wait = (estimate - limit.hits) / previous * limit.window_s
-        raise RateLimited(limit.what, wait)
+    if refused:
+        raise RateLimited(limit.what, retry_after(limit, previous, current, now))
+
+
+def retry_after(limit: Limit, previous: int, current: int, now: float) -> float:
+    """Seconds until one more hit fits: the previous window's share must fall to make room, or, when the
+    current window is full, the next window must start and this one's share fall below the limit."""
+    window = int(now // limit.window_s) * limit.window_s
+    if current + 1 <= limit.hits and previous:
+        weight_needed = (limit.hits - current - 1) / previous  # the previous window's weight that fits
+        return (1 - weight_needed) * limit.window_s - (now - window)
+    return window + limit.window_s - now + limit.window_s * (1 - (limit.hits - 1) / max(current, 1))

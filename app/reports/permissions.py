@@ -3,17 +3,20 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.permissions import EVERY_ROLE, Allow, Principal
 from app.core.config import Settings
+from app.core.db import Database
 from app.core.ratelimit import Limit, spend
+from app.reports.models import IdempotencyRecord
 
 # Grid workers file reports; dispatchers and supervisors may file what they see themselves.
 Reporter = Annotated[Principal, Depends(Allow(Role.worker, Role.dispatcher, Role.supervisor, Role.admin,
                                                   api_keys=True))]
 CaseReader = Annotated[Principal, Depends(Allow(*EVERY_ROLE, api_keys=True))]
-PhotoAdder = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
+_PhotoAdder = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
 # Deleting a case (spam, a test, personal data filed by mistake) is an admin's act, recorded in its history.
 CaseDeleter = Annotated[Principal, Depends(Allow(Role.admin))]
 
@@ -24,6 +27,9 @@ async def spend_report_quota(request: Request, principal: Principal) -> None:
     429 ``rate_limited`` with ``Retry-After`` beyond it. Shared by the native and the Open311 intake."""
     settings: Settings = request.app.state.settings
     limits = settings.rate_limits
+    retry_key = request.headers.get("idempotency-key")
+    if retry_key and await _answered_before(request.app.state.db, principal.label, retry_key):
+        return  # a retry gets the first answer (API.md), whatever the limit: it files nothing
     if principal.api_key is not None:
         limit = Limit("reports_key", limits.reports_per_api_key, limits.reports_window_s, "reports from this key")
     else:
@@ -31,10 +37,23 @@ async def spend_report_quota(request: Request, principal: Principal) -> None:
     await spend(request.app.state.db, limit, principal.label, secret=settings.auth.secret_key)
 
 
+async def _answered_before(db: Database, owner: str, idempotency_key: str) -> bool:
+    async with db.sessionmaker() as session:
+        return (await session.execute(select(IdempotencyRecord.id).where(
+            IdempotencyRecord.owner == owner, IdempotencyRecord.key == f"key:{idempotency_key}"))).first() is not None
+
+
 async def _filing_reporter(request: Request, principal: Reporter) -> Principal:
     await spend_report_quota(request, principal)
     return principal
 
 
-# A reporter whose report counts against the rate limit (before the body is read or anything written).
+async def _photo_adder(request: Request, principal: _PhotoAdder) -> Principal:
+    await spend_report_quota(request, principal)
+    return principal
+
+
+# A reporter whose report counts against the rate limit (before the body is read or anything written);
+# evidence uploads to a case count against the same budget, so photos cannot be poured in another way.
 ReportFiler = Annotated[Principal, Depends(_filing_reporter)]
+PhotoAdder = Annotated[Principal, Depends(_photo_adder)]

@@ -3,7 +3,11 @@ shares them, refused with 429 ``rate_limited`` and ``Retry-After``, and nothing 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from app.core.config import RateLimitSettings
@@ -11,7 +15,7 @@ from app.core.ratelimit import Limit, RateCounter, RateLimited, spend
 from app.main import create_app
 from tests.api.test_open311 import FORM
 from tests.conftest import _client_of
-from tests.support.reports import CENTRE
+from tests.support.reports import CENTRE, NO_GPS_JPEG
 
 PROBLEM = "application/problem+json"
 
@@ -47,17 +51,35 @@ async def test_login_attempts_per_address_cover_every_username(limited) -> None:
 
 async def test_reports_per_user_are_limited_and_the_refused_one_is_not_filed(limited, world, session) -> None:  # type: ignore[no-untyped-def]
     before = (await session.execute(select(func.count()).select_from(text("cases")))).scalar_one()
-    codes = []
+    codes, case_id = [], 0
     for i in range(3):
         r = await limited.post("/api/v1/reports", json={"category_code": "06010", **CENTRE, "description": f"r{i}"},
                                headers=world.headers("worker2"))
         codes.append(r.status_code)
+        case_id = r.json().get("id", case_id) if i == 0 else case_id
     assert codes == [201, 201, 429] and r.json()["code"] == "rate_limited" and "retry-after" in r.headers
     after = (await session.execute(select(func.count()).select_from(text("cases")))).scalar_one()
     assert after == before + 2
+    # Evidence uploads draw on the same budget.
+    r = await limited.post(f"/api/v1/reports/{case_id}/photos", headers=world.headers("worker2"),
+                           files=[("photos", ("a.jpg", NO_GPS_JPEG.read_bytes(), "image/jpeg"))])
+    assert r.status_code == 429
     # Another worker has a budget of their own.
     r = await limited.post("/api/v1/reports", json={"category_code": "06010", **CENTRE},
                            headers=world.headers("worker1"))
+    assert r.status_code == 201
+
+
+async def test_a_retry_with_the_same_idempotency_key_is_answered_beyond_the_limit(limited, world) -> None:  # type: ignore[no-untyped-def]
+    report = {"category_code": "06010", **CENTRE}
+    headers = {**world.headers("worker2"), "Idempotency-Key": "phone-1"}
+    first = await limited.post("/api/v1/reports", json=report, headers=headers)
+    replays = [await limited.post("/api/v1/reports", json=report, headers=headers) for _ in range(3)]
+    assert first.status_code == 201 and all(r.status_code == 201 for r in replays)
+    assert {r.json()["id"] for r in replays} == {first.json()["id"]}
+    assert all(r.headers["idempotent-replayed"] == "true" for r in replays)
+    # The replays used none of the two reports a minute: one more new report fits.
+    r = await limited.post("/api/v1/reports", json=report, headers={**headers, "Idempotency-Key": "phone-2"})
     assert r.status_code == 201
 
 
@@ -83,11 +105,32 @@ async def test_the_window_slides_and_counters_are_shared_through_the_database(db
         await spend(db, limit, "k", secret="s", now=t0 + 61)
     # Late in the next window the previous one weighs little: admitted again.
     await spend(db, limit, "k", secret="s", now=t0 + 115)
-    # The key is stored only as a keyed hash.
+    # Refused hits are not counted; the key is stored only as a keyed hash.
     rows = (await session.execute(select(RateCounter.bucket, RateCounter.window_start, RateCounter.hits)
                                   .where(RateCounter.bucket.like("t:%")).order_by(RateCounter.window_start))).all()
-    assert [(w - t0, hits) for _, w, hits in rows] == [(0, 5), (60, 2)]
+    assert [(w - t0, hits) for _, w, hits in rows] == [(0, 4), (60, 1)]
     assert {b for b, _, _ in rows} == {limit.bucket("k", "s")} and len(rows[0][0]) == len("t:") + 32
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hits=st.integers(1, 12), window_s=st.sampled_from([10, 60, 300]),
+       gaps=st.lists(st.floats(0, 400, allow_nan=False), min_size=1, max_size=40))
+async def test_a_client_that_waits_retry_after_gets_in(db, hits: int, window_s: int, gaps: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Whatever came before, the hit sent Retry-After seconds after a refusal is admitted, and the hits
+    admitted in any window_s seconds never exceed twice the limit (the sliding estimate's bound)."""
+    limit, key = Limit("p", hits=hits, window_s=window_s, what="things"), uuid.uuid4().hex
+    now, admitted = 7_000_000.0, []
+    for gap in gaps:
+        now += gap
+        try:
+            await spend(db, limit, key, secret="s", now=now)
+            admitted.append(now)
+        except RateLimited as refused:
+            now += int(refused.headers["Retry-After"])
+            await spend(db, limit, key, secret="s", now=now)  # must not raise
+            admitted.append(now)
+    for t in admitted:
+        assert sum(1 for u in admitted if t <= u < t + window_s) <= 2 * hits
 
 
 async def test_a_zero_limit_is_off(db) -> None:  # type: ignore[no-untyped-def]
