@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger("grid_inspector.errors")
@@ -187,6 +188,14 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
         return respond(request, 503, "database_unavailable", "The database is unavailable",
                        "The service cannot reach its database just now; the request changed nothing. Try again.",
                        headers={"Retry-After": "5"})
+
+    async def _gone(request: Request, exc: Exception) -> Response:
+        # The client hung up while sending its body: its mistake (or its radio's), not a server error,
+        # and nobody will read the answer; no traceback, a 400 in the access log and the metrics.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return respond(request, 400, "client_disconnected", "The client disconnected before the body ended")
+
+    app.add_exception_handler(ClientDisconnect, _gone)
 
     # A refused or reset connection to PostgreSQL surfaces as the socket's own error (asyncpg connects
     # outside SQLAlchemy's DBAPI wrapping); a timeout as TimeoutError.

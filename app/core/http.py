@@ -23,6 +23,7 @@ from app.core.errors import respond
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 log = logging.getLogger("grid_inspector.access")
+errors_log = logging.getLogger("grid_inspector.errors")
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer")]
@@ -64,8 +65,25 @@ class RequestContext:
                 message["headers"] = headers + extra
             await send(message)
 
+        responded = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal responded
+            responded = responded or message["type"] == "http.response.start"
+            await sending(message)
+
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receive, tracking)
+        except Exception:
+            # Answered here rather than by Starlette's outermost error middleware, so a 500 carries the
+            # request id and the security headers, and its traceback is logged with the request id.
+            errors_log.exception("unhandled error on %s %s", scope["method"], _route_of(scope),
+                                 extra={"request_id": request_id})
+            if responded:
+                raise  # the response began: nothing can be said any more; the server closes the connection
+            response = respond(Request(scope), 500, "internal_error", "Internal server error",
+                               "The error was logged with this response's X-Request-ID; the request changed nothing.")
+            await response(scope, receive, tracking)
         finally:
             seconds = time.perf_counter() - started
             route = _route_of(scope)

@@ -143,3 +143,47 @@ async def test_no_secret_or_personal_data_reaches_the_logs(client, world, caplog
     for secret in (key["key"], "demo-admin-2026", "wrong-but-secret-pw", token.json()["access_token"],
                    "li.ming@example.cn", "13912345678", "张三"):
         assert secret not in lines
+
+
+async def _raw(app, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Drive the ASGI app as a server would, with a client that sends ``chunks`` and then hangs up."""
+    messages = [{"type": "http.request", "body": c, "more_body": True} for c in chunks] + [{"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 5000), "server": ("test", 80)}
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_a_client_hanging_up_mid_body_is_a_400_not_a_500_and_no_traceback(app, world, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.INFO)
+    bearer = world.headers("worker2")["Authorization"].encode()
+    for path, content_type, auth in [("/api/v1/reports", b"multipart/form-data; boundary=xyz", [(b"authorization", bearer)]),
+                                     ("/open311/v2/requests.json", b"application/x-www-form-urlencoded", [])]:
+        sent = await _raw(app, "POST", path, [(b"content-type", content_type), (b"content-length", b"100000"), *auth],
+                          [b"--xyz\r\nContent-Disposition: form-data; name=\"report\"\r\n\r\n{\"a\": "])
+        assert sent[0]["status"] == 400, (path, sent[0])
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_unexpected_error_is_a_500_with_the_request_id_in_the_answer_and_the_log(app, client, caplog) -> None:  # type: ignore[no-untyped-def]
+    from app.core.logs import JsonFormatter
+
+    @app.get("/_boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    caplog.set_level(logging.INFO)
+    r = await client.get("/_boom", headers={"X-Request-ID": "trace-me-123"})
+    assert (r.status_code, r.json()["code"]) == (500, "internal_error")
+    assert r.headers["x-request-id"] == "trace-me-123" and r.headers["x-content-type-options"] == "nosniff"
+    errors = [json.loads(JsonFormatter().format(rec)) for rec in caplog.records if rec.levelno >= logging.ERROR]
+    assert errors and all(e["request_id"] == "trace-me-123" and "RuntimeError: a bug" in e["error"] for e in errors)
