@@ -44,8 +44,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = None
         if database is None:
-            owned = create_engine(settings.database.database_url, echo=settings.database.database_echo,
-                                  pool_size=settings.database.database_pool_size)
+            db = settings.database
+            owned = create_engine(db.database_url, echo=db.database_echo, pool_size=db.database_pool_size,
+                                  connect_timeout_s=db.database_connect_timeout_s,
+                                  command_timeout_s=db.database_command_timeout_s)
             app.state.db = Database(owned)
         yield
         await app.state.workshop.drain()

@@ -134,9 +134,21 @@ class Allow:
         raise Forbidden(f"Role '{principal.role.value if principal.role else ''}' may not call this endpoint")
 
 
+class Unauthenticated(Allow):
+    """Public, and reads no credentials at all: operators' probes must answer the same whatever header a
+    checker sends, and without touching the database (a bearer token would be looked up)."""
+
+    def __init__(self) -> None:
+        super().__init__(public=True)
+
+    async def __call__(self) -> None:  # type: ignore[override]
+        return None
+
+
 EVERY_ROLE = tuple(Role)
 STAFF_ROLES = (Role.dispatcher, Role.supervisor, Role.admin)
 
 AnyUser = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
 AdminOnly = Annotated[Principal, Depends(Allow(Role.admin))]
 Anyone = Annotated[Principal | None, Depends(Allow(public=True))]
+Probe = Annotated[None, Depends(Unauthenticated())]

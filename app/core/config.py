@@ -30,6 +30,10 @@ class DatabaseSettings(BaseSettings):
     )
     database_echo: bool = False
     database_pool_size: int = 10
+    database_connect_timeout_s: float = Field(default=5.0, gt=0, le=120, description="PostgreSQL: give up "
+                                              "connecting after this long (503 database_unavailable)")
+    database_command_timeout_s: float = Field(default=60.0, gt=0, description="PostgreSQL: give up on a statement "
+                                              "after this long (503); exports read in short batches")
 
     @property
     def is_sqlite(self) -> bool:

@@ -92,8 +92,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``url`` (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``)."""
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, connect_timeout_s: float = 5.0,
+                  command_timeout_s: float | None = None) -> AsyncEngine:
+    """An async engine for ``url`` (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``).
+
+    On PostgreSQL, a connection attempt gives up after ``connect_timeout_s`` seconds (asyncpg waits 60 s
+    by default, so a database dropped off the network held every request for a minute before its 503),
+    and a statement after ``command_timeout_s`` seconds (None: never; the service sets it).
+    """
     # Bound values never appear in error messages (and so in logs): they carry citizens' phone
     # numbers, descriptions and places.
     if url.startswith("sqlite"):
@@ -104,8 +110,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     # may switch to a generic plan that guesses 0.5 % for every range filter; at a million cases that
     # turned a 3 ms supervisors' query into 300 ms (bench/bench_queries.py). Planning costs ~0.2 ms.
     return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True,
-                               connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
+                               pool_pre_ping=True, pool_timeout=connect_timeout_s * 2,
+                               connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"},
+                                             "timeout": connect_timeout_s, "command_timeout": command_timeout_s})
 
 
 class Database:

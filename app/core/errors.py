@@ -50,8 +50,8 @@ class NotFound(AppError):
 class Unauthorized(AppError):
     status, code, title = 401, "not_authenticated", "Authentication required"
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extra)
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail, headers=headers or {"WWW-Authenticate": "Bearer"}, **extra)
 
 
 class Forbidden(AppError):
@@ -148,6 +148,8 @@ def database_unavailable(exc: DBAPIError) -> bool:
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
     if exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_STATES):
         return True
+    if exc.statement is None:  # raised while connecting (e.g. 55000 "not currently accepting connections")
+        return True
     cause = exc.orig.__cause__ if exc.orig is not None else None
     if isinstance(cause, (ConnectionError, TimeoutError)):
         return True
@@ -199,7 +201,11 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
 
     # A refused or reset connection to PostgreSQL surfaces as the socket's own error (asyncpg connects
     # outside SQLAlchemy's DBAPI wrapping); a timeout as TimeoutError.
-    for kind in (ConnectionError, TimeoutError, socket.gaierror):
+    # asyncpg's own errors escape unwrapped only from connecting (e.g. 55000 "database does not allow
+    # connections", 57P03 "starting up"); wrapped ones are DBAPIError below.
+    import asyncpg
+
+    for kind in (ConnectionError, TimeoutError, socket.gaierror, asyncpg.PostgresError, asyncpg.InterfaceError):
         app.add_exception_handler(kind, _unavailable)
 
     @app.exception_handler(DBAPIError)

@@ -22,6 +22,8 @@ PHOTO = Histogram("grid_photo_pipeline_seconds", "Request-path work on one photo
 # Counted from the database at each scrape: the latest count is the truth, whichever process made it.
 CASES = Gauge("grid_cases", "Cases by state (not deleted)", ["state"], registry=REGISTRY,
               multiprocess_mode="mostrecent")
+DATABASE_UP = Gauge("grid_database_up", "1 when the last scrape could count cases, 0 when the database did not "
+                    "answer", registry=REGISTRY, multiprocess_mode="mostrecent")
 OVERDUE = Gauge("grid_cases_overdue", "Open cases past their deadline", registry=REGISTRY,
                 multiprocess_mode="mostrecent")
 

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from app import bootstrap
-from app.auth.permissions import Anyone
+from app.auth.permissions import Probe
 from app.core import metrics
 from app.core.db import utcnow
 from app.core.errors import Unauthorized, problem_response
@@ -24,12 +24,12 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", summary="Liveness: the process answers (public)")
-async def healthz(_: Anyone) -> dict[str, str]:
+async def healthz(_: Probe) -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="Readiness: database, schema at head, storage writable (public)")
-async def readyz(request: Request, _: Anyone) -> Any:
+async def readyz(request: Request, _: Probe) -> Any:
     state = request.app.state
     failures = []
     try:
@@ -62,17 +62,24 @@ def _basic_password(request: Request) -> str:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def prometheus(request: Request, _: Anyone) -> Response:
+async def prometheus(request: Request, _: Probe) -> Response:
     token = request.app.state.settings.metrics_token
     if token and not hmac.compare_digest(_basic_password(request).encode(), token.encode()):
-        raise Unauthorized("metrics need the operators' token (HTTP basic auth, any user name)")
-    async with request.app.state.db.sessionmaker() as session:
-        alive = Case.deleted_at.is_(None)
-        counts = dict((await session.execute(select(Case.status, func.count()).where(alive)
-                                             .group_by(Case.status))).all())
-        overdue = (await session.execute(select(func.count()).where(alive, light_condition("red", utcnow()))
-                                         )).scalar_one()
-    for state in ("reported", "registered", "dispatched", "in_progress", "resolved", "closed", "rejected", "on_hold"):
-        metrics.CASES.labels(state).set(counts.get(state, 0))
-    metrics.OVERDUE.set(overdue)
+        raise Unauthorized("metrics need the operators' token (HTTP basic auth, any user name)",
+                           headers={"WWW-Authenticate": 'Basic realm="metrics"'})
+    try:
+        async with request.app.state.db.sessionmaker() as session:
+            alive = Case.deleted_at.is_(None)
+            counts = dict((await session.execute(select(Case.status, func.count()).where(alive)
+                                                 .group_by(Case.status))).all())
+            overdue = (await session.execute(select(func.count()).where(alive, light_condition("red", utcnow()))
+                                             )).scalar_one()
+    except Exception:  # noqa: BLE001 - the request counters matter most while the database is down
+        metrics.DATABASE_UP.set(0)
+    else:
+        metrics.DATABASE_UP.set(1)
+        for state in ("reported", "registered", "dispatched", "in_progress", "resolved", "closed", "rejected",
+                      "on_hold"):
+            metrics.CASES.labels(state).set(counts.get(state, 0))
+        metrics.OVERDUE.set(overdue)
     return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")

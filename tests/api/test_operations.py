@@ -3,6 +3,8 @@
 import json
 import logging
 
+import pytest
+
 from app.core.db import Database, create_engine
 from app.main import create_app
 from app.photos.storage import LocalStorage
@@ -187,3 +189,49 @@ async def test_an_unexpected_error_is_a_500_with_the_request_id_in_the_answer_an
     assert r.headers["x-request-id"] == "trace-me-123" and r.headers["x-content-type-options"] == "nosniff"
     errors = [json.loads(JsonFormatter().format(rec)) for rec in caplog.records if rec.levelno >= logging.ERROR]
     assert errors and all(e["request_id"] == "trace-me-123" and "RuntimeError: a bug" in e["error"] for e in errors)
+
+
+async def test_a_database_that_stops_answering_is_a_prompt_503_and_probes_still_answer(settings, world) -> None:  # type: ignore[no-untyped-def]
+    """A database dropped off the network (packets vanish): connecting gives up after the connect timeout,
+    not asyncpg's minute; liveness ignores credentials; metrics still serve the request counters."""
+    import asyncio
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts, never answers
+    gone = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{silent.getsockname()[1]}/x", connect_timeout_s=1)
+    try:
+        async for c in _client_of(create_app(settings=settings, database=Database(gone))):
+            r = await asyncio.wait_for(c.get("/api/v1/categories", headers=world.headers("supervisor")), 10)
+            assert (r.status_code, r.json()["code"]) == (503, "database_unavailable")
+            bogus = {"Authorization": "Bearer not-a-token"}
+            assert (await c.get("/healthz", headers=world.headers("supervisor"))).status_code == 200
+            assert (await c.get("/healthz", headers=bogus)).status_code == 200
+            r = await asyncio.wait_for(c.get("/metrics", headers=bogus), 10)
+            assert r.status_code == 200 and "grid_database_up 0.0" in r.text
+            assert 'route="/api/v1/categories",status="503"' in r.text
+    finally:
+        await gone.dispose()
+        silent.close()
+
+
+async def test_a_database_refusing_connections_is_503(settings, world, test_database) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.engine import make_url
+
+    if test_database.dialect != "postgresql":
+        pytest.skip("PostgreSQL refusing connections to one database (ALLOW_CONNECTIONS false)")
+
+    from tests.conftest import _pg_admin
+
+    url = test_database.new_scratch()
+    name = make_url(url).database
+    await _pg_admin(test_database.url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    engine = create_engine(url)
+    try:
+        async for c in _client_of(create_app(settings=settings, database=Database(engine))):
+            r = await c.get("/api/v1/categories", headers=world.headers("supervisor"))
+            assert (r.status_code, r.json()["code"]) == (503, "database_unavailable"), r.text
+    finally:
+        await engine.dispose()
+        await _pg_admin(test_database.url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
