@@ -277,26 +277,40 @@ def load_categories(file: Annotated[Path | None, typer.Argument(exists=True, dir
 @cli.command("sweep-orphans")
 def sweep_orphans(older_than: Annotated[float, typer.Option(min=0, help="grace period in seconds: younger files may "
                                                             "belong to an upload in flight")] = 3600.0,
-                  dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False) -> None:
+                  dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False,
+                  servers_stopped: Annotated[bool, typer.Option("--servers-stopped", help="every server is stopped: "
+                                                                "allow a grace period under 10 minutes")] = False,
+                  ) -> None:
     """Delete photo files that no photos row references (left by a process killed mid-upload) and stale
-    .tmp-* files, when older than --older-than seconds. Use 0 only with every server stopped."""
+    .tmp-* files, when older than --older-than seconds. Exits 1 when photos rows lack their original."""
     from app.photos.service import make_storage
     from app.photos.sweeper import sweep_orphans as sweep
 
+    if older_than < 600 and not servers_stopped and not dry_run:
+        # A file written by an upload in flight has no row yet: a short grace period deletes it under the
+        # case that is about to commit (seen under load with --older-than 0).
+        typer.echo("Refusing a grace period under 600 s while servers may be uploading; stop every server and "
+                   "add --servers-stopped, or use --dry-run.", err=True)
+        raise typer.Exit(2)
     settings = _settings()
     _ensure_schema(settings)
+    missing = 0
 
     async def work() -> list[str]:
+        nonlocal missing
         engine = create_engine(settings.database.database_url)
         try:
             report = await sweep(make_storage(settings), Database(engine), older_than=older_than, dry_run=dry_run,
                                  progress=lambda msg: typer.echo(f"  ... {msg}", err=True))
         finally:
             await engine.dispose()
+        missing = report.missing_originals
         return report.lines()
 
     for line in asyncio.run(work()):
         typer.echo(line)
+    if missing:
+        raise typer.Exit(1)  # rows whose photo is gone: an operator must look (restore from backup)
 
 
 def main() -> None:

@@ -76,8 +76,8 @@ async def finish(fleet: Fleet, tasks: list[asyncio.Task[None]], grace: float = 1
 
 def sweep(env: dict[str, str], work: Path) -> list[str]:
     """``sweep-orphans --older-than 0`` after a dry run; their printed lines."""
-    dry = cli(env, work, "sweep-orphans", "--older-than", "0", "--dry-run").stdout.splitlines()
-    real = cli(env, work, "sweep-orphans", "--older-than", "0").stdout.splitlines()
+    dry = cli(env, work, "sweep-orphans", "--older-than", "0", "--dry-run", "--servers-stopped").stdout.splitlines()
+    real = cli(env, work, "sweep-orphans", "--older-than", "0", "--servers-stopped").stdout.splitlines()
     return [*(f"dry run | {line}" for line in dry), *(f"sweep   | {line}" for line in real)]
 
 

@@ -21,7 +21,7 @@ rm -rf "$work/src"  # the runtime stage has no source tree
 
 echo "== runtime stage: no checkout, migrations where GRID_MIGRATIONS_DIR says"
 export PATH="$work/venv/bin:$PATH" GRID_MIGRATIONS_DIR="$work/migrations" GRID_STORAGE_DIR="$work/srv/storage"
-export GRID_ENV=production GRID_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+export GRID_PUBLIC_URL=http://127.0.0.1:8000/ GRID_ENV=production GRID_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 export GRID_DATABASE_URL="${1:-sqlite+aiosqlite:///$work/srv/grid.db}"
 cd "$work/srv"
 grid-inspector migrate

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from urllib.parse import urlsplit
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -150,7 +151,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.workflow.timezone)
 
     @model_validator(mode="after")
-    def _refuse_weak_secret_in_production(self) -> Settings:
+    def _refuse_unsafe_settings(self) -> Settings:
+        if len(self.auth.secret_key) < 16:  # an empty key makes every login a 500 (PyJWT refuses it)
+            raise ValueError("GRID_SECRET_KEY must be at least 16 characters (32 random ones in production)")
         if self.env == "production":
             key = self.auth.secret_key
             if key == DEV_SECRET_KEY or len(key) < 32 or len(set(key)) < 10:
@@ -159,6 +162,14 @@ class Settings(BaseSettings):
                     "pattern) "
                     "when GRID_ENV=production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
                 )
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                raise ValueError("GRID_PUBLIC_URL must be an http(s) address such as https://grid.example.cn/")
+        elif self.env == "production":
+            # Links handed out (Open311 discovery, media_url) would otherwise come from the request's Host
+            # header, which any client sets.
+            raise ValueError("GRID_PUBLIC_URL must be set when GRID_ENV=production (e.g. https://grid.example.cn/)")
         return self
 
 

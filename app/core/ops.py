@@ -16,7 +16,7 @@ from app import bootstrap
 from app.auth.permissions import Probe
 from app.core import metrics
 from app.core.db import utcnow
-from app.core.errors import Unauthorized, problem_response
+from app.core.errors import Forbidden, Unauthorized, problem_response
 from app.reports.filters import light_condition
 from app.reports.models import Case
 
@@ -63,7 +63,11 @@ def _basic_password(request: Request) -> str:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def prometheus(request: Request, _: Probe) -> Response:
-    token = request.app.state.settings.metrics_token
+    settings = request.app.state.settings
+    token = settings.metrics_token
+    if not token and settings.env == "production":
+        # Case counts and traffic are the city's business: in production only with the operators' token.
+        raise Forbidden("metrics are off: set GRID_METRICS_TOKEN and scrape with it as the basic-auth password")
     if token and not hmac.compare_digest(_basic_password(request).encode(), token.encode()):
         raise Unauthorized("metrics need the operators' token (HTTP basic auth, any user name)",
                            headers={"WWW-Authenticate": 'Basic realm="metrics"'})

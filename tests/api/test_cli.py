@@ -42,7 +42,10 @@ def test_demo_prints_logins_and_is_idempotent(tmp_path: Path) -> None:
 def test_production_refuses_the_default_secret_and_the_demo(tmp_path: Path) -> None:
     r = run(tmp_path, "migrate", env={"GRID_ENV": "production"})
     assert r.returncode == 2 and "GRID_SECRET_KEY" in r.stderr
-    r = run(tmp_path, "demo", env={"GRID_ENV": "production", "GRID_SECRET_KEY": "Xq7-vR2pLm9sT4wZ8yB1nK6dF3hJ0cGe5uA"})
+    r = run(tmp_path, "migrate", env={"GRID_ENV": "production", "GRID_SECRET_KEY": "Xq7-vR2pLm9sT4wZ8yB1nK6dF3hJ0cGe5uA"})
+    assert r.returncode == 2 and "GRID_PUBLIC_URL must be set" in r.stderr
+    r = run(tmp_path, "demo", env={"GRID_ENV": "production", "GRID_SECRET_KEY": "Xq7-vR2pLm9sT4wZ8yB1nK6dF3hJ0cGe5uA",
+                                   "GRID_PUBLIC_URL": "https://grid.example.cn/"})
     assert r.returncode == 2 and "demo logins are public" in r.stderr
 
 
@@ -51,7 +54,8 @@ def test_serve_refuses_unsafe_starts_and_migrate_explains_bad_revisions(tmp_path
     assert r.returncode == 2 and "development secret key" in r.stderr
     assert run(tmp_path, "demo").returncode == 0
     key = "Xq7-vR2pLm9sT4wZ8yB1nK6dF3hJ0cGe5uA"
-    r = run(tmp_path, "serve", "--port", "18999", env={"GRID_ENV": "production", "GRID_SECRET_KEY": key})
+    r = run(tmp_path, "serve", "--port", "18999", env={"GRID_ENV": "production", "GRID_SECRET_KEY": key,
+                                                       "GRID_PUBLIC_URL": "https://grid.example.cn/"})
     assert r.returncode == 2 and "demo logins still work" in r.stderr and "admin" in r.stderr
     r = run(tmp_path, "migrate", "bogusrev")
     assert r.returncode == 1 and "Migration refused" in r.stderr

@@ -235,3 +235,15 @@ async def test_a_database_refusing_connections_is_503(settings, world, test_data
     finally:
         await engine.dispose()
         await _pg_admin(test_database.url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+async def test_metrics_in_production_need_the_operators_token(settings, db) -> None:  # type: ignore[no-untyped-def]
+    production = settings.model_copy(update={"env": "production", "public_url": "https://grid.example.cn/"})
+    async for c in _client_of(create_app(settings=production, database=db)):
+        r = await c.get("/metrics")
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden") and "GRID_METRICS_TOKEN" in r.json()["detail"]
+    with_token = production.model_copy(update={"metrics_token": "scrape-secret"})
+    async for c in _client_of(create_app(settings=with_token, database=db)):
+        r = await c.get("/metrics")
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Basic")
+        assert (await c.get("/metrics", auth=("prometheus", "scrape-secret"))).status_code == 200

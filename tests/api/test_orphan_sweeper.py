@@ -162,3 +162,17 @@ def test_command_line(tmp_path: Path) -> None:
     r = run(tmp_path, "sweep-orphans", env=env)
     assert r.returncode == 0 and "deleted 1 (1 files)" in r.stdout and not storage.exists(key)
     assert run(tmp_path, "sweep-orphans", "--older-than", "-5", env=env).returncode == 2
+
+
+def test_the_command_refuses_a_short_grace_period_unless_servers_are_stopped(tmp_path: Path) -> None:
+    """An upload in flight has files but no row yet: a short grace period would delete them under it."""
+    storage = LocalStorage(tmp_path / "storage")
+    data = ITALY_JPEG.read_bytes()
+    key = key_for("originals", sha(data))
+    storage.put(key, data)
+    env = {"GRID_STORAGE_DIR": str(tmp_path / "storage")}
+    assert run(tmp_path, "migrate").returncode == 0
+    r = run(tmp_path, "sweep-orphans", "--older-than", "0", env=env)
+    assert r.returncode == 2 and "--servers-stopped" in r.stderr and storage.exists(key)
+    r = run(tmp_path, "sweep-orphans", "--older-than", "0", "--servers-stopped", env=env)
+    assert r.returncode == 0 and "deleted 1 (1 files)" in r.stdout and not storage.exists(key)

@@ -24,10 +24,25 @@ def test_production_accepts_a_real_secret_and_settings_come_from_the_environment
     monkeypatch.setenv("GRID_SECRET_KEY", KEY)
     monkeypatch.setenv("GRID_DATABASE_URL", "postgresql+asyncpg://u@db/grid")
     monkeypatch.setenv("GRID_AUTO_DISPATCH", "false")
+    with pytest.raises(ValidationError, match="GRID_PUBLIC_URL must be set"):
+        Settings()  # links would come from the Host header any client sets
+    monkeypatch.setenv("GRID_PUBLIC_URL", "https://grid.example.cn/")
     s = Settings()
     assert (s.env, s.auth.secret_key, s.database.database_url, s.workflow.auto_dispatch) == (
         "production", KEY, "postgresql+asyncpg://u@db/grid", False)
     assert not s.database.is_sqlite
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "grid.example.cn", "https://", "https://a/?x=1", "ftp://a/"])
+def test_a_public_url_must_be_an_http_address(url: str) -> None:
+    with pytest.raises(ValidationError, match="GRID_PUBLIC_URL"):
+        Settings(public_url=url)
+
+
+def test_an_empty_or_short_secret_is_refused_in_any_environment() -> None:
+    for key in ("", "short"):
+        with pytest.raises(ValidationError, match="GRID_SECRET_KEY"):
+            Settings(env="development", auth=AuthSettings(secret_key=key))
 
 
 def test_development_runs_with_the_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
