@@ -21,13 +21,16 @@ _PhotoAdder = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
 CaseDeleter = Annotated[Principal, Depends(Allow(Role.admin))]
 
 
-async def spend_report_quota(request: Request, principal: Principal) -> None:
+async def spend_report_quota(request: Request, principal: Principal, *, replayable: bool = True) -> None:
     """Count one report against the caller's limit (``GRID_REPORTS_PER_USER`` per user,
     ``GRID_REPORTS_PER_API_KEY`` per third-party key, per ``GRID_REPORTS_WINDOW_S`` seconds);
-    429 ``rate_limited`` with ``Retry-After`` beyond it. Shared by the native and the Open311 intake."""
+    429 ``rate_limited`` with ``Retry-After`` beyond it. Shared by the native and the Open311 intake. A
+    ``replayable`` request (filing a report) whose ``Idempotency-Key`` was answered before is not counted:
+    it gets its first answer. The hit is spent before the body is read, so a request then refused as
+    invalid (422) has used it."""
     settings: Settings = request.app.state.settings
     limits = settings.rate_limits
-    retry_key = request.headers.get("idempotency-key")
+    retry_key = request.headers.get("idempotency-key") if replayable else None
     if retry_key and await _answered_before(request.app.state.db, principal.label, retry_key):
         return  # a retry gets the first answer (API.md), whatever the limit: it files nothing
     if principal.api_key is not None:
@@ -49,7 +52,8 @@ async def _filing_reporter(request: Request, principal: Reporter) -> Principal:
 
 
 async def _photo_adder(request: Request, principal: _PhotoAdder) -> Principal:
-    await spend_report_quota(request, principal)
+    # Uploads are not replayed: an Idempotency-Key of an answered report must not exempt them.
+    await spend_report_quota(request, principal, replayable=False)
     return principal
 
 

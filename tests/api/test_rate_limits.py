@@ -81,6 +81,10 @@ async def test_a_retry_with_the_same_idempotency_key_is_answered_beyond_the_limi
     # The replays used none of the two reports a minute: one more new report fits.
     r = await limited.post("/api/v1/reports", json=report, headers={**headers, "Idempotency-Key": "phone-2"})
     assert r.status_code == 201
+    # An upload is not a replay: the answered key does not let photos in beyond the limit.
+    r = await limited.post(f"/api/v1/reports/{first.json()['id']}/photos", headers=headers,
+                           files=[("photos", ("a.jpg", NO_GPS_JPEG.read_bytes(), "image/jpeg"))])
+    assert r.status_code == 429
 
 
 async def test_open311_keys_have_their_own_limit_in_open311_errors(limited, world) -> None:  # type: ignore[no-untyped-def]
