@@ -49,7 +49,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
-from support import BIN, ROOT, asyncpg_dsn, free_port, log
+from support import BIN, ROOT, asyncpg_dsn, free_port, log, log_errors
 
 ROLES = ("anonymous", "api_key", "worker", "unit_staff", "dispatcher", "supervisor", "admin")
 LOGINS = {"worker": "worker2", "unit_staff": "chengguan", "dispatcher": "dispatcher", "supervisor": "supervisor",
@@ -133,18 +133,7 @@ class Server:
 
     def error_lines(self) -> list[str]:
         """The server's ERROR/CRITICAL log lines (JSON log), counted, most frequent first."""
-        seen: Counter[str] = Counter()
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                if line.startswith("Traceback"):
-                    seen["(plain traceback)"] += 1
-                continue
-            if isinstance(entry, dict) and entry.get("level") in ("ERROR", "CRITICAL"):
-                error = str(entry.get("error") or entry.get("exc_info") or "").strip().splitlines()
-                seen[f"{entry.get('logger')}: {entry.get('message')}" + (f" | {error[-1]}" if error else "")] += 1
-        return [f"{n} x {what}" for what, n in seen.most_common()]
+        return log_errors(self.log_path)
 
 
 def _tiny_jpeg() -> bytes:
