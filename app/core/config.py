@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from urllib.parse import urlsplit
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator

@@ -159,7 +159,7 @@ def database_unavailable(exc: DBAPIError) -> bool:
 
 def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRenderer]] | None = None) -> None:
     """Render every error as problem+json (or by ``renderers``, first matching path prefix);
-    unknown exceptions become a logged 500 ``internal_error``."""
+    unknown exceptions become a logged 500 ``internal_error`` in app.core.http.RequestContext."""
     app.state.error_renderers = renderers or []
 
     @app.exception_handler(AppError)
@@ -227,12 +227,7 @@ def install_error_handlers(app: FastAPI, renderers: list[tuple[str, ErrorRendere
         log.exception("database error on %s %s", request.method, request.url.path)
         return respond(request, 500, "internal_error", "Internal server error",
                                 "The error was logged; the request changed nothing.")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return respond(request, 500, "internal_error", "Internal server error",
-                                "The error was logged; the request changed nothing.")
+    # Any other exception is answered by app.core.http.RequestContext: a logged 500 with the request id.
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

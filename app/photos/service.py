@@ -139,18 +139,6 @@ class PhotoWorkshop:
             if entry is not None and entry.modified == modified:
                 await self.run(self.storage.delete, key)
 
-    async def sweep_unreferenced(self, db: Database, shas: Sequence[str]) -> list[str]:
-        """Delete the files of photos that no row references (content-addressed: others may share them)."""
-        if not shas:
-            return []
-        async with db.sessionmaker() as session:
-            kept = set((await session.execute(select(Photo.sha256).where(Photo.sha256.in_(list(shas))))).scalars())
-        swept = [sha for sha in shas if sha not in kept]
-        for sha in swept:
-            for variant in ("originals", "thumbnails", "display"):
-                await self.run(self.storage.delete, key_for(variant, sha))
-        return swept
-
     async def _get_or_make(self, variant: str, sha256: str, make: Any) -> bytes | None:
         """A derivative from storage, or made from the original and stored (a crash never loses one)."""
         key = key_for(variant, sha256)
