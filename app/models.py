@@ -1,14 +1,50 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from app.auth.models import ApiKey, User, WorkerGrid
+from app.campaign.models import Edition, Item, ItemDuty, Point, PointType, Result, Round, Visit, VisitPhoto
+from app.cases.models import Alert, Case, CaseContact, CaseEvent
 from app.categories.models import Category, CategoryMajor
 from app.core.db import Base
 from app.core.ratelimit import RateCounter
-from app.grids.models import GridCell, GridRevision
+from app.core.revisions import Revision
+from app.deadlines.models import CalendarDay
+from app.grids.models import GridCell
+from app.notifications.models import Attempt, DeadlineNotice, Delivery, Endpoint, Event
 from app.photos.models import Photo
-from app.reports.models import Alert, Case, CaseContact, CaseEvent, IdempotencyRecord
+from app.reports.models import IdempotencyRecord
 from app.units.models import Assignment, Unit
-from app.workflow.models import CalendarDay
 
-__all__ = ["Alert", "ApiKey", "Assignment", "Base", "CalendarDay", "Case", "CaseContact", "CaseEvent", "Category", "CategoryMajor", "GridCell",
-           "GridRevision", "IdempotencyRecord", "Photo", "RateCounter", "Unit", "User", "WorkerGrid"]
+__all__ = [
+    "Alert",
+    "Attempt",
+    "DeadlineNotice",
+    "Delivery",
+    "Endpoint",
+    "Event",
+    "ApiKey",
+    "Assignment",
+    "Base",
+    "CalendarDay",
+    "Case",
+    "CaseContact",
+    "CaseEvent",
+    "Edition",
+    "Item",
+    "ItemDuty",
+    "Point",
+    "PointType",
+    "Result",
+    "Round",
+    "Visit",
+    "VisitPhoto",
+    "Category",
+    "CategoryMajor",
+    "GridCell",
+    "Revision",
+    "IdempotencyRecord",
+    "Photo",
+    "RateCounter",
+    "Unit",
+    "User",
+    "WorkerGrid",
+]

@@ -11,7 +11,7 @@ What it does, all on this machine:
 2. Simulates ``--cases`` cases over three years (seeded, so every run builds the same data): each case
    walks the real loop (report, auto or manual dispatch to the routed unit, returns, accept, extensions,
    holds, urges, resolve, verify or rework, reject, self-handling) with the deadline clock of
-   app.workflow.clock, and is cut at "now", so its state, counters, clock and light follow from its age.
+   app.deadlines.clock, and is cut at "now", so its state, counters, clock and light follow from its age.
    Cases and their case_events (and veto alerts) are bulk-loaded with COPY. Ids increase with
    created_at. First a 1-in-N sample (``--small`` cases, same ids and timeline) is loaded and measured,
    then the rest, so the same database grows to ``--cases``.
@@ -26,9 +26,11 @@ What it does, all on this machine:
    assessment for a month: p95 <= 1 s; the overview has none), and for each miss prints the app's slowest
    statement (captured with SQLAlchemy cursor events) with EXPLAIN (ANALYZE, BUFFERS): the custom plan,
    and the generic plan too when the app's prepared statement had switched to it.
-5. Starts ``grid-inspector serve`` on a free port against the 1M database and downloads
-   ``/api/v1/reports/export?format=csv`` and ``format=geojson`` to nowhere, sampling the server's RSS
-   every 0.5 s: rows/s, bytes, RSS at start, peak, and at 10 %, 50 %, 100 % of the bytes.
+5. Starts ``grid-inspector serve`` on a free port against the 1M database (every rate limit off) and
+   downloads ``/api/v1/reports/export?format=csv`` and ``format=geojson`` to nowhere, sampling the
+   server's RSS every 0.5 s: rows/s, bytes, RSS at start, peak, and at 10 %, 50 %, 100 % of the bytes.
+Any answer but a 200 stops the bench (exit 1), and so does an export whose row count is not the number of
+cases in the database (a stream that broke after its 200 ends short); missed targets do not (a measurement).
 
 The database is left in place for inspection (it is dropped at the start of the next run). A full run at
 1M takes about 7 minutes on 2 cores (simulating and loading 1M cases and 6.2M events: about 2 minutes).
@@ -42,14 +44,8 @@ import asyncio
 import datetime as dt
 import gc
 import math
-import os
-import signal
 import statistics
-import subprocess
-import tempfile
-import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -66,19 +62,24 @@ from casegen_world import (
     read_world,
     recreate_database,
 )
+from query_export import export_memory
 from query_report import Result, Scenario, explain_misses, print_table
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from support import BIN, ROOT, asyncpg_dsn, free_port, log, rss_kb, server_settings
+from support import asyncpg_dsn, log, server_settings
 
-from app.core.config import DatabaseSettings, Settings
+from app.core.config import DatabaseSettings, RateLimitSettings, Settings
 from app.core.db import Database, create_engine
 from app.core.deps import encode_cursor
 from app.main import create_app
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/gi_bench"
 ROW_BUDGET_S = 20.0
-LOGINS = {"supervisor": "demo-supervisor-2026", "worker2": "demo-worker2-2026", "jiaojing": "demo-jiaojing-2026"}
+LOGINS = {
+    "supervisor": "demo-supervisor-2026",
+    "worker2": "demo-worker2-2026",
+    "jiaojing": "demo-jiaojing-2026",
+}
 
 
 # ---------------------------------------------------------------------------------------- measuring
@@ -93,10 +94,14 @@ class SqlCapture:
         event.listen(engine.sync_engine, "before_cursor_execute", self._before)
         event.listen(engine.sync_engine, "after_cursor_execute", self._after)
 
-    def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+    def _before(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         self._t0 = time.perf_counter()
 
-    def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+    def _after(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         self.log.append(((time.perf_counter() - self._t0) * 1000, statement, tuple(parameters or ())))
 
 
@@ -117,16 +122,29 @@ def scenarios(ids: dict[str, Any]) -> list[Scenario]:
         Scenario("light=red", S, [("light", "red")]),
         Scenario("overdue=true", S, [("overdue", "true")]),
         Scenario("bbox 500 m (centre)", S, [("bbox", ids["bbox"])]),
-        Scenario(f"created {month_from[:7]}", S, [("created_from", ids["created"][0]), ("created_to", ids["created"][1])]),
+        Scenario(
+            f"created {month_from[:7]}",
+            S,
+            [("created_from", ids["created"][0]), ("created_to", ids["created"][1])],
+        ),
         Scenario("updated_since 7 days", S, [("updated_since", ids["updated_since"])]),
         Scenario(f"q={Q_WORD}", S, [("q", Q_WORD)]),
         Scenario("as worker2 (no filter)", S, [], user="worker2"),
         Scenario("as jiaojing (unit staff)", S, [], user="jiaojing"),
-        Scenario(f"in_progress+街道+major {ids['major']}", S,
-                 [("status", "in_progress"), ("grid", str(ids["streets"][1][0])), ("category", ids["major"])]),
-        *[Scenario(f"assessment by {g} ({month_from[:7]})", "/api/v1/stats/assessment",
-                   [("group_by", g), ("from", month_from), ("to", month_to)], kind="assessment")
-          for g in ("unit", "grid", "category")],
+        Scenario(
+            f"in_progress+街道+major {ids['major']}",
+            S,
+            [("status", "in_progress"), ("grid", str(ids["streets"][1][0])), ("category", ids["major"])],
+        ),
+        *[
+            Scenario(
+                f"assessment by {g} ({month_from[:7]})",
+                "/api/v1/stats/assessment",
+                [("group_by", g), ("from", month_from), ("to", month_to)],
+                kind="assessment",
+            )
+            for g in ("unit", "grid", "category")
+        ],
         Scenario("overview", "/api/v1/stats/overview", [], kind="overview"),
     ]
     for s in rows:
@@ -141,8 +159,11 @@ async def pick_ids(dsn: str, world: World, timeline: Timeline) -> dict[str, Any]
     try:
         reporter = await conn.fetchval("SELECT id FROM users WHERE username = 'worker2'")
         unit = await conn.fetchval("SELECT unit_id FROM users WHERE username = 'jiaojing'")
-        cell = await conn.fetchrow("SELECT id, code FROM grid_cells WHERE length(code) = 15 AND min_lon <= $1 AND "
-                                   "max_lon >= $1 AND min_lat <= $2 AND max_lat >= $2 ORDER BY id LIMIT 1", *CENTRE)
+        cell = await conn.fetchrow(
+            "SELECT id, code FROM grid_cells WHERE length(code) = 15 AND min_lon <= $1 AND "
+            "max_lon >= $1 AND min_lat <= $2 AND max_lat >= $2 ORDER BY id LIMIT 1",
+            *CENTRE,
+        )
     finally:
         await conn.close()
     counts = np.bincount(timeline.cat, minlength=len(world.cat_code)) / len(timeline.cat)
@@ -152,10 +173,14 @@ async def pick_ids(dsn: str, world: World, timeline: Timeline) -> dict[str, Any]
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     half_lat, half_lon = 250 / 110_574, 250 / (111_320 * math.cos(math.radians(CENTRE[1])))
     return {
-        "reporter": reporter, "unit": unit, "cell": (cell["id"], cell["code"]), "category": category, "major": "09",
+        "reporter": reporter,
+        "unit": unit,
+        "cell": (cell["id"], cell["code"]),
+        "category": category,
+        "major": "09",
         "streets": [(s[0], s[1]) for s in world.streets],
         "bbox": f"{CENTRE[0] - half_lon:.6f},{CENTRE[1] - half_lat:.6f},{CENTRE[0] + half_lon:.6f},"
-                f"{CENTRE[1] + half_lat:.6f}",
+        f"{CENTRE[1] + half_lat:.6f}",
         "created": (last_month.isoformat(), this_month.isoformat()),
         "month": (last_month.date().isoformat(), (this_month - dt.timedelta(days=1)).date().isoformat()),
         "updated_since": (dt.datetime.fromtimestamp(timeline.now, dt.UTC) - dt.timedelta(days=7)).isoformat(),
@@ -170,8 +195,11 @@ async def prepared_plan_modes(engine: Any) -> dict[str, tuple[int, int]]:
         for _ in range(max(engine.pool.checkedin(), 1)):
             conns.append(await engine.connect())
         for conn in conns:
-            for sql, generic, custom in (await conn.exec_driver_sql(
-                    "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")).all():
+            for sql, generic, custom in (
+                await conn.exec_driver_sql(
+                    "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                )
+            ).all():
                 g, cu = out.get(sql, (0, 0))
                 out[sql] = (g + generic, cu + custom)
     finally:
@@ -184,12 +212,22 @@ async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dic
     # The bench's own heap (timeline, routing table) must not make the app's garbage collections slower.
     gc.collect()
     gc.freeze()
-    settings = Settings(env="development", database=DatabaseSettings(database_url=url))
+    # Every limit off: the bench logs in three users per measured size, and its figures must not depend on
+    # how many runs came before within a limit's window.
+    settings = Settings(
+        env="development",
+        database=DatabaseSettings(database_url=url),
+        rate_limits=RateLimitSettings(
+            login_per_username=0, login_per_address=0, reports_per_user=0, reports_per_api_key=0
+        ),
+    )
     engine = create_engine(url, pool_size=5)
     capture = SqlCapture(engine)
     app = create_app(settings, database=Database(engine))
     out: dict[tuple[str, str], Result] = {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120
+    ) as client:
         tokens = {}
         for user, password in LOGINS.items():
             r = await client.post("/api/v1/auth/token", data={"username": user, "password": password})
@@ -200,20 +238,30 @@ async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dic
         # Delta sync pages in the order of changes: its deep page starts 90 % through the window's changes.
         since = dt.datetime.fromisoformat(ids["updated_since"])
         changed = await conn.fetchval("SELECT count(*) FROM cases WHERE updated_at >= $1", since)
-        mark = await conn.fetchrow("SELECT id, updated_at FROM cases WHERE updated_at >= $1 ORDER BY updated_at, id "
-                                   "OFFSET $2 LIMIT 1", since, int(0.9 * changed))
+        mark = await conn.fetchrow(
+            "SELECT id, updated_at FROM cases WHERE updated_at >= $1 ORDER BY updated_at, id "
+            "OFFSET $2 LIMIT 1",
+            since,
+            int(0.9 * changed),
+        )
         await conn.close()
         deep = encode_cursor({"after": int(lo + 0.9 * (hi - lo))})
-        deep_delta = encode_cursor({"after": mark["id"], "u": mark["updated_at"].isoformat(),
-                                    "sync": dt.datetime.now(dt.UTC).isoformat()})
+        deep_delta = encode_cursor(
+            {
+                "after": mark["id"],
+                "u": mark["updated_at"].isoformat(),
+                "sync": dt.datetime.now(dt.UTC).isoformat(),
+            }
+        )
         t_phase = time.perf_counter()
         for sc in scenarios(ids):
             for page in sc.pages():
                 cursor = deep_delta if any(k == "updated_since" for k, _ in sc.params) else deep
                 params = [*sc.params, *([("cursor", cursor)] if page == "deep" else [])]
 
-                async def call(sc: Scenario = sc, params: list[tuple[str, str]] = params, page: str = page
-                               ) -> httpx.Response:
+                async def call(
+                    sc: Scenario = sc, params: list[tuple[str, str]] = params, page: str = page
+                ) -> httpx.Response:
                     r = await client.get(sc.path, params=params, headers=tokens[sc.user])
                     if r.status_code != 200:
                         raise SystemExit(f"{sc.name} ({page}): HTTP {r.status_code} {r.text[:500]}")
@@ -237,112 +285,23 @@ async def measure(url: str, repeat: int, ids: dict[str, Any], label: str) -> dic
                         last_params[sql] = args
                     if i >= 4 and time.perf_counter() - started > ROW_BUDGET_S:
                         break
-                statements = sorted(((statistics.median(v), sql, last_params[sql]) for sql, v in per_sql.items()),
-                                    key=lambda st: -st[0])
+                statements = sorted(
+                    ((statistics.median(v), sql, last_params[sql]) for sql, v in per_sql.items()),
+                    key=lambda st: -st[0],
+                )
                 res = Result(samples, rows, statistics.median(db_times), statements)
                 modes = await prepared_plan_modes(engine)
                 res.plan_modes = {sql: modes[sql] for _, sql, _ in statements if sql in modes}
                 out[(sc.name, page)] = res
-                print(f"    {label} {sc.name:34} {page:5} n={len(samples):2} p50 {res.q(50):8.1f} ms  "
-                      f"p95 {res.q(95):8.1f} ms  db {res.db_ms:7.1f} ms  rows {rows if rows is not None else '-'}",
-                      flush=True)
+                print(
+                    f"    {label} {sc.name:34} {page:5} n={len(samples):2} p50 {res.q(50):8.1f} ms  "
+                    f"p95 {res.q(95):8.1f} ms  db {res.db_ms:7.1f} ms  rows {rows if rows is not None else '-'}",
+                    flush=True,
+                )
         log(f"{label}: measured in {time.perf_counter() - t_phase:.0f} s")
     app.state.workshop.close()
     await engine.dispose()
     return out
-
-
-# ------------------------------------------------------------------------------------------- export
-
-
-def export_memory(url: str) -> None:
-    port = free_port()
-    env = {**os.environ, "GRID_DATABASE_URL": url, "GRID_ENV": "development"}
-    logfile = tempfile.NamedTemporaryFile(prefix="gi_bench_serve_", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen([str(BIN / "grid-inspector"), "serve", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=logfile, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(logfile.name).read_text()[-2000:]}")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
-        with httpx.Client(base_url=base, timeout=httpx.Timeout(30, read=600)) as client:
-            r = client.post("/api/v1/auth/token", data={"username": "supervisor", "password": LOGINS["supervisor"]})
-            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            client.get("/api/v1/reports", params={"limit": 50}, headers=headers)  # warm the process up
-            print(f"\n== export memory: grid-inspector serve (pid {proc.pid}, one process) against the large database")
-            print(f"{'format':8} {'status':>6} {'rows':>9} {'MB':>7} {'s':>6} {'rows/s':>8} {'RSS start':>10} "
-                  f"{'@10%':>7} {'@50%':>7} {'@100%':>7} {'peak':>7}  (RSS in MB)")
-            for fmt in ("csv", "geojson"):
-                samples: list[tuple[float, int, int]] = []  # (t, bytes so far, rss kB)
-                got = [0]
-                stop = threading.Event()
-
-                def sample(stop: threading.Event = stop, samples: list[tuple[float, int, int]] = samples,
-                           got: list[int] = got) -> None:
-                    while not stop.is_set():
-                        samples.append((time.perf_counter(), got[0], rss_kb(proc.pid)))
-                        stop.wait(0.5)
-
-                start_rss = rss_kb(proc.pid)
-                sampler = threading.Thread(target=sample, daemon=True)
-                t0 = time.perf_counter()
-                rows, tail, status, error = 0, b"", 0, ""
-                marker = b"\n" if fmt == "csv" else b'{"type":"Feature",'
-                try:
-                    sampler.start()
-                    with client.stream("GET", "/api/v1/reports/export", params={"format": fmt},
-                                       headers=headers) as resp:
-                        status = resp.status_code
-                        if status != 200:
-                            error = resp.read().decode(errors="replace")[:500]
-                        else:
-                            for chunk in resp.iter_raw(1 << 16):
-                                got[0] += len(chunk)
-                                buf = tail + chunk
-                                rows += buf.count(marker) - tail.count(marker)
-                                tail = buf[-len(marker) + 1:] if len(marker) > 1 else b""
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                finally:
-                    elapsed = time.perf_counter() - t0
-                    samples.append((time.perf_counter(), got[0], rss_kb(proc.pid)))
-                    stop.set()
-                    sampler.join()
-                if fmt == "csv":
-                    rows -= 1  # the header line
-                total = got[0]
-
-                def at(frac: float, samples: list[tuple[float, int, int]] = samples, total: int = total) -> str:
-                    for _, b, kb in samples:
-                        if b >= frac * total and total:
-                            return f"{kb / 1024:7.0f}"
-                    return f"{'-':>7}"
-
-                peak = max(kb for _, _, kb in samples)
-                print(f"{fmt:8} {status:>6} {rows:>9,} {total / 1e6:7.1f} {elapsed:6.1f} {rows / elapsed:8,.0f} "
-                      f"{start_rss / 1024:10.0f} {at(0.1)} {at(0.5)} {at(1.0)} {peak / 1024:7.0f}")
-                if error:
-                    print(f"  export failed: {error}")
-                    print("  server log tail:\n" + Path(logfile.name).read_text()[-3000:])
-                curve = [f"{b / max(total, 1):.0%}:{kb / 1024:.0f}" for _, b, kb in samples[:: max(len(samples) // 12, 1)]]
-                print(f"  RSS (MB) by share of bytes sent: {' '.join(curve)}")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        logfile.close()
-        os.unlink(logfile.name)
 
 
 # --------------------------------------------------------------------------------------------- main
@@ -362,13 +321,17 @@ async def run(args: argparse.Namespace) -> None:
     now = time.time()
     timeline = make_timeline(world, total, now)
     sim = Simulator(world, timeline)
-    log(f"world: {len(world.cell_id)} unit cells, {len(world.cat_code)} categories, {len(world.units)} units, "
+    log(
+        f"world: {len(world.cell_id)} unit cells, {len(world.cat_code)} categories, {len(world.units)} units, "
         f"workers {world.workers}; timeline of {total:,} cases from "
-        f"{dt.datetime.fromtimestamp(timeline.created[0], TZ):%Y-%m-%d} to {dt.datetime.fromtimestamp(now, TZ):%Y-%m-%d %H:%M}")
+        f"{dt.datetime.fromtimestamp(timeline.created[0], TZ):%Y-%m-%d} to {dt.datetime.fromtimestamp(now, TZ):%Y-%m-%d %H:%M}"
+    )
     ids = await pick_ids(dsn, world, timeline)
     scs = scenarios(ids)
     # The small set is an even 1-in-N sample of the same timeline (same ids), so the database then grows.
-    small_idx = np.unique(np.linspace(0, total - 1, small).round().astype(np.int64)) if small < total else None
+    small_idx = (
+        np.unique(np.linspace(0, total - 1, small).round().astype(np.int64)) if small < total else None
+    )
     results_small = None
     loads = []
     if small_idx is not None:
@@ -383,15 +346,25 @@ async def run(args: argparse.Namespace) -> None:
     results_big = await measure(url, args.repeat, ids, f"{total // 1000}k")
     print(f"\n== GET list pages / stats, in-process app on {await server_settings(dsn)}")
     print(f"filters: {ids}")
-    misses = print_table(scs, results_small, results_big, len(small_idx) if small_idx is not None else 0, total)
+    misses = print_table(
+        scs, results_small, results_big, len(small_idx) if small_idx is not None else 0, total
+    )
     gen = sum(x["seconds"] for x in loads)
-    print(f"\ngeneration: {sum(x['cases'] for x in loads):,} cases + {sum(x['events'] for x in loads):,} events in "
-          f"{gen:.0f} s (simulate {sum(x['simulate'] for x in loads):.0f} s, COPY {sum(x['copy'] for x in loads):.0f} s, "
-          f"VACUUM ANALYZE {sum(x['vacuum'] for x in loads):.0f} s)")
+    print(
+        f"\ngeneration: {sum(x['cases'] for x in loads):,} cases + {sum(x['events'] for x in loads):,} events in "
+        f"{gen:.0f} s (simulate {sum(x['simulate'] for x in loads):.0f} s, COPY {sum(x['copy'] for x in loads):.0f} s, "
+        f"VACUUM ANALYZE {sum(x['vacuum'] for x in loads):.0f} s)"
+    )
     await explain_misses(url, misses, results_small, results_big)
+    failures = []
     if not args.no_export:
-        export_memory(url)
+        conn = await asyncpg.connect(dsn)
+        alive = await conn.fetchval("SELECT count(*) FROM cases WHERE deleted_at IS NULL")
+        await conn.close()
+        failures = export_memory(url, alive)
     log(f"done in {time.perf_counter() - t_run:.0f} s; database {make_url(url).database} left for inspection")
+    if failures:
+        raise SystemExit("FAILED: " + "; ".join(failures))
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ import numpy as np
 from sqlalchemy.engine import make_url
 from support import BIN, ROOT, asyncpg_dsn, log
 
+from app.deadlines.calendar import WorkCalendar
 from app.routing.rules import Candidate, ChainCell, route
-from app.workflow.calendar import WorkCalendar
 
 SEED = 20261201
 TZ = ZoneInfo("Asia/Shanghai")
@@ -29,8 +29,20 @@ CENTRE = (106.6652, 35.5428)  # lon, lat: 平凉 city centre
 YEARS = 3
 
 # Share of reports by major class (大类); within a class the categories get seeded log-normal weights.
-MAJOR_WEIGHTS = {"01": 0.08, "02": 0.05, "03": 0.08, "04": 0.05, "05": 0.01, "06": 0.30, "07": 0.07,
-                 "08": 0.05, "09": 0.25, "10": 0.03, "90": 0.03, "91": 0.001}
+MAJOR_WEIGHTS = {
+    "01": 0.08,
+    "02": 0.05,
+    "03": 0.08,
+    "04": 0.05,
+    "05": 0.01,
+    "06": 0.30,
+    "07": 0.07,
+    "08": 0.05,
+    "09": 0.25,
+    "10": 0.03,
+    "90": 0.03,
+    "91": 0.001,
+}
 
 
 # ---------------------------------------------------------------------------------------------- set-up
@@ -50,12 +62,17 @@ async def recreate_database(url: str) -> None:
 
 def prepare_schema_and_demo(url: str) -> None:
     env = {**os.environ, "GRID_DATABASE_URL": url, "GRID_ENV": "development"}
-    for cmd in ([str(BIN / "alembic"), "upgrade", "head"], [str(BIN / "grid-inspector"), "demo"]):
+    for cmd in (
+        [str(BIN / "alembic"), "upgrade", "head"],
+        [str(BIN / "grid-inspector"), "demo", "--no-history"],
+    ):
         t0 = time.perf_counter()
         done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
-        log(f"{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}: {time.perf_counter() - t0:.1f} s")
+        log(
+            f"{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}: {time.perf_counter() - t0:.1f} s"
+        )
 
 
 @dataclass
@@ -74,7 +91,7 @@ class World:
     cat_limit: list[int]
     cat_unit: list[str]
     cat_veto: list[bool]
-    cat_limit_s: list[float]  # in the limit's own seconds (working or natural), as app.workflow.calendar
+    cat_limit_s: list[float]  # in the limit's own seconds (working or natural), as app.deadlines.calendar
     cat_factor: list[float]  # wall-clock seconds per second of the limit
     units: dict[int, str]
     staff_of_unit: dict[int, int]
@@ -86,49 +103,74 @@ class World:
 
 
 async def read_world(conn: asyncpg.Connection) -> World:
-    streets = [tuple(r) for r in await conn.fetch(
-        "SELECT id, code, path, name FROM grid_cells WHERE level = 2 ORDER BY code")]
+    streets = [
+        tuple(r)
+        for r in await conn.fetch("SELECT id, code, path, name FROM grid_cells WHERE level = 2 ORDER BY code")
+    ]
     district = await conn.fetchrow("SELECT id, code, name, level FROM grid_cells WHERE level = 1")
-    cells = await conn.fetch("SELECT id, code, name, path, parent_id, min_lon, min_lat, max_lon, max_lat FROM grid_cells "
-                             "WHERE length(code) = 15 ORDER BY id")
+    cells = await conn.fetch(
+        "SELECT id, code, name, path, parent_id, min_lon, min_lat, max_lon, max_lat FROM grid_cells "
+        "WHERE length(code) = 15 ORDER BY id"
+    )
     street_index = {s[0]: i for i, s in enumerate(streets)}
-    cats = await conn.fetch("SELECT code, name_zh, priority, time_limit, time_unit, veto FROM categories "
-                            "WHERE active ORDER BY code")
-    units = {r["id"]: r["name"] for r in await conn.fetch("SELECT id, name FROM units WHERE active ORDER BY id")}
+    cats = await conn.fetch(
+        "SELECT code, name_zh, priority, time_limit, time_unit, veto FROM categories "
+        "WHERE active ORDER BY code"
+    )
+    units = {
+        r["id"]: r["name"] for r in await conn.fetch("SELECT id, name FROM units WHERE active ORDER BY id")
+    }
     users = await conn.fetch("SELECT id, username, role, unit_id FROM users ORDER BY id")
-    worker_grids = await conn.fetch("SELECT w.user_id, w.grid_id FROM worker_grids w JOIN users u ON u.id = w.user_id "
-                                    "WHERE u.role = 'worker'")
-    assignments = await conn.fetch("SELECT a.id, a.unit_id, a.grid_id, a.category_code, u.name FROM assignments a "
-                                   "JOIN units u ON u.id = a.unit_id WHERE u.active")
+    worker_grids = await conn.fetch(
+        "SELECT w.user_id, w.grid_id FROM worker_grids w JOIN users u ON u.id = w.user_id "
+        "WHERE u.role = 'worker'"
+    )
+    assignments = await conn.fetch(
+        "SELECT a.id, a.unit_id, a.grid_id, a.category_code, u.name FROM assignments a "
+        "JOIN units u ON u.id = a.unit_id WHERE u.active"
+    )
     spd = WorkCalendar(tz=TZ).seconds_per_day
     working_factor = 7 * 86400 / (5 * spd)  # wall-clock per working second, 5 working days a week
     world = World(
-        cell_id=[r["id"] for r in cells], cell_code=[r["code"] for r in cells], cell_path=[r["path"] for r in cells],
+        cell_id=[r["id"] for r in cells],
+        cell_code=[r["code"] for r in cells],
+        cell_path=[r["path"] for r in cells],
         cell_bbox=np.array([[r["min_lon"], r["min_lat"], r["max_lon"], r["max_lat"]] for r in cells]),
-        cell_street=[street_index[r["parent_id"]] for r in cells], streets=streets,  # type: ignore[arg-type]
-        cat_code=[r["code"] for r in cats], cat_name=[r["name_zh"] for r in cats],
-        cat_priority=[r["priority"] for r in cats], cat_limit=[r["time_limit"] for r in cats],
-        cat_unit=[r["time_unit"] for r in cats], cat_veto=[r["veto"] for r in cats],
+        cell_street=[street_index[r["parent_id"]] for r in cells],
+        streets=streets,  # type: ignore[arg-type]
+        cat_code=[r["code"] for r in cats],
+        cat_name=[r["name_zh"] for r in cats],
+        cat_priority=[r["priority"] for r in cats],
+        cat_limit=[r["time_limit"] for r in cats],
+        cat_unit=[r["time_unit"] for r in cats],
+        cat_veto=[r["veto"] for r in cats],
         cat_limit_s=[r["time_limit"] * (spd if r["time_unit"] == "working_days" else 3600.0) for r in cats],
         cat_factor=[1.0 if r["time_unit"] == "natural_hours" else working_factor for r in cats],
-        units=units, staff_of_unit={r["unit_id"]: r["id"] for r in users if r["role"] == "unit_staff"},
+        units=units,
+        staff_of_unit={r["unit_id"]: r["id"] for r in users if r["role"] == "unit_staff"},
         workers=[r["id"] for r in users if r["role"] == "worker"],
         worker_of_street={street_index[g]: u for u, g in worker_grids if g in street_index},
         dispatcher_id=next(r["id"] for r in users if r["role"] == "dispatcher"),
-        supervisor_id=next(r["id"] for r in users if r["role"] == "supervisor"))
+        supervisor_id=next(r["id"] for r in users if r["role"] == "supervisor"),
+    )
     # Routing with the application's own rules (app.routing.rules.route), per cell and category.
     by_grid: dict[int, list[Candidate]] = {}
     for a in assignments:
-        by_grid.setdefault(a["grid_id"], []).append(Candidate(a["id"], a["unit_id"], a["name"], a["grid_id"],
-                                                              a["category_code"]))
+        by_grid.setdefault(a["grid_id"], []).append(
+            Candidate(a["id"], a["unit_id"], a["name"], a["grid_id"], a["category_code"])
+        )
     dist = ChainCell(district["id"], district["code"], district["name"], district["level"])
     street_cells = [ChainCell(s[0], s[1], s[3], 2) for s in streets]
     for ci, c in enumerate(cells):
         chain = [ChainCell(c["id"], c["code"], c["name"], 3), street_cells[world.cell_street[ci]], dist]
         for ki, code in enumerate(world.cat_code):
             d = route(chain, code, by_grid)
-            world.routing[(ci, ki)] = (d.rule.value, d.assignment_id, d.unit_id,
-                                       (d.matched_cell or d.cell).code)
+            world.routing[(ci, ki)] = (
+                d.rule.value,
+                d.assignment_id,
+                d.unit_id,
+                (d.matched_cell or d.cell).code,
+            )
     return world
 
 
@@ -155,7 +197,9 @@ def make_timeline(world: World, n: int, now: float) -> Timeline:
     created = now - span + x * span
     # Office-hours pattern in local time: two humps around 10:00 and 15:30.
     local_day = np.floor((created + 8 * 3600) / 86400) * 86400 - 8 * 3600
-    hours = np.where(rng_t.random(n) < 0.55, rng_t.normal(10.0, 2.0, n), rng_t.normal(15.5, 2.5, n)).clip(6.5, 22.5)
+    hours = np.where(rng_t.random(n) < 0.55, rng_t.normal(10.0, 2.0, n), rng_t.normal(15.5, 2.5, n)).clip(
+        6.5, 22.5
+    )
     created = local_day + hours * 3600
     late = created > now - 60  # today's office hours not yet reached: earlier today instead
     created = np.where(late, now - 60 - rng_t.random(n) * 6 * 3600, created)
@@ -164,7 +208,7 @@ def make_timeline(world: World, n: int, now: float) -> Timeline:
     bbox = world.cell_bbox
     cx, cy = (bbox[:, 0] + bbox[:, 2]) / 2, (bbox[:, 1] + bbox[:, 3]) / 2
     d = np.hypot((cx - CENTRE[0]) * 111_320 * math.cos(math.radians(CENTRE[1])), (cy - CENTRE[1]) * 110_574)
-    w = rng_cell.lognormal(0, 0.7, len(cx)) * (0.3 + np.exp(-(d / 900) ** 2))
+    w = rng_cell.lognormal(0, 0.7, len(cx)) * (0.3 + np.exp(-((d / 900) ** 2)))
     cell = rng_cell.choice(len(cx), size=n, p=w / w.sum())
     # What: major classes by MAJOR_WEIGHTS, categories within by seeded log-normal weights.
     cw = np.array([MAJOR_WEIGHTS.get(code[:2], 0.01) for code in world.cat_code])

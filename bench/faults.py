@@ -21,6 +21,9 @@ Run: python bench/faults.py [--kills 10] [--phones 8] [--abandon 0.3] [--lose-an
    ``--outage`` seconds and started again. Recorded: what clients got while it was down (/readyz must be
    503; requests 503 problem+json, never a 500 and never a hang past the client's 30 s timeout) and how long
    after PostgreSQL was back the service answered again. The cluster is dropped at the end.
+Every rate limit is raised (still counted), so no answer is a 429. An answer the fault does not explain is
+counted and fails the part that saw it: in the kills, anything but a 2xx or a cut connection (a hang past
+30 s included); in the restart, anything but a 2xx or a 503.
 Exit status 1 when a check fails (the summary says which).
 """
 
@@ -39,7 +42,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from fleet import TIMEOUT, Fleet, Record, cell_points, login, photo_library, reconcile
+from fleet import (
+    TIMEOUT,
+    Fleet,
+    Record,
+    cell_points,
+    login,
+    photo_library,
+    print_unexpected,
+    reconcile,
+    successful,
+)
 from sqlalchemy import text
 from support import (
     Service,
@@ -58,6 +71,17 @@ from app.photos.storage import TEMPORARY_PREFIX, LocalStorage
 
 DEFAULT_BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PG_VERSION = "15"
+HANGS = {"ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout"}  # the client's 30 s ran out
+
+
+def cut_or_success(kind: str, outcome: int | str) -> bool:
+    """What a kill explains: a 2xx, or a connection refused or cut (never a hang, never an error answer)."""
+    return successful(kind, outcome) or (isinstance(outcome, str) and outcome not in HANGS)
+
+
+def success_or_unavailable(kind: str, outcome: int | str) -> bool:
+    """What a database outage explains: a 2xx, or 503 while it is down (the server itself stays up)."""
+    return successful(kind, outcome) or outcome == 503
 
 
 async def make_fleet(server: Service, record: Record, seed: int) -> Fleet:
@@ -76,7 +100,9 @@ async def finish(fleet: Fleet, tasks: list[asyncio.Task[None]], grace: float = 1
 
 def sweep(env: dict[str, str], work: Path) -> list[str]:
     """``sweep-orphans --older-than 0`` after a dry run; their printed lines."""
-    dry = cli(env, work, "sweep-orphans", "--older-than", "0", "--dry-run", "--servers-stopped").stdout.splitlines()
+    dry = cli(
+        env, work, "sweep-orphans", "--older-than", "0", "--dry-run", "--servers-stopped"
+    ).stdout.splitlines()
     real = cli(env, work, "sweep-orphans", "--older-than", "0", "--servers-stopped").stdout.splitlines()
     return [*(f"dry run | {line}" for line in dry), *(f"sweep   | {line}" for line in real)]
 
@@ -116,8 +142,16 @@ async def new_case(url: str, until: float, fire: Callable[[], None]) -> bool:
     return False
 
 
-async def kill_rounds(server: Service, url: str, storage: Path, kills: int, phones: int, rng: random.Random,
-                      abandon: float, lose_answer: float) -> tuple[Record, list[str]]:
+async def kill_rounds(
+    server: Service,
+    url: str,
+    storage: Path,
+    kills: int,
+    phones: int,
+    rng: random.Random,
+    abandon: float,
+    lose_answer: float,
+) -> tuple[Record, list[str]]:
     """Kills in turn at a random moment, the instant a new original lands in storage (between a request's
     file writes and its commit), and the instant a new case commits (before or after its answer left). A
     phone whose upload was cut drops that report with probability ``abandon`` (else retries it with the
@@ -136,7 +170,10 @@ async def kill_rounds(server: Service, url: str, storage: Path, kills: int, phon
 
     for number in range(1, kills + 1):
         await asyncio.sleep(rng.uniform(1.0, 5.0))
-        mode, until = ("at random", "on a file write", "on a commit")[(number - 1) % 3], time.perf_counter() + 10
+        mode, until = (
+            ("at random", "on a file write", "on a commit")[(number - 1) % 3],
+            time.perf_counter() + 10,
+        )
         if mode == "on a file write":
             hit = await asyncio.to_thread(new_original, storage, time.time(), until, fire)
         elif mode == "on a commit":
@@ -148,7 +185,11 @@ async def kill_rounds(server: Service, url: str, storage: Path, kills: int, phon
         await asyncio.to_thread(server.kill)
         await asyncio.sleep(rng.uniform(0.0, 1.0))
         took = await asyncio.to_thread(server.start)
-        cut = [a for a in record.attempts if a[0] == "report" and a[1] < killed_at <= a[2] and isinstance(a[3], str)]
+        cut = [
+            a
+            for a in record.attempts
+            if a[0] == "report" and a[1] < killed_at <= a[2] and isinstance(a[3], str)
+        ]
         how = ", ".join(sorted({str(a[3]) for a in cut}))
         rounds.append(f"kill {number:2} {mode}: {len(cut)} uploads cut ({how}), restarted in {took:.1f} s")
         log(rounds[-1])
@@ -167,8 +208,18 @@ def run_kills(args: argparse.Namespace, rng: random.Random) -> bool:
             server = Service(env, work, work / "server.log")
             t0 = time.perf_counter()
             try:
-                record, rounds = asyncio.run(kill_rounds(server, url, work / "storage", args.kills, args.phones, rng,
-                                                                 args.abandon, args.lose_answer))
+                record, rounds = asyncio.run(
+                    kill_rounds(
+                        server,
+                        url,
+                        work / "storage",
+                        args.kills,
+                        args.phones,
+                        rng,
+                        args.abandon,
+                        args.lose_answer,
+                    )
+                )
             finally:
                 server.stop()
             elapsed = time.perf_counter() - t0
@@ -176,8 +227,10 @@ def run_kills(args: argparse.Namespace, rng: random.Random) -> bool:
             recon = asyncio.run(reconcile(url, work / "storage", record.reports))
         finally:
             drop_scratch(args.base_url, name)
-    print(f"\n== 1. SIGKILL in the middle of uploads: {args.kills} kills, {args.phones} phones, "
-          f"{'SQLite' if args.sqlite else 'PostgreSQL'}, {elapsed:.0f} s")
+    print(
+        f"\n== 1. SIGKILL in the middle of uploads: {args.kills} kills, {args.phones} phones, "
+        f"{'SQLite' if args.sqlite else 'PostgreSQL'}, {elapsed:.0f} s"
+    )
     for line in rounds:
         print("  " + line)
     statuses = Counter(str(a[3]) for a in record.attempts)
@@ -185,7 +238,9 @@ def run_kills(args: argparse.Namespace, rng: random.Random) -> bool:
     for line in swept:
         print("  " + line)
     recon.print()
-    return recon.ok
+    unexpected = record.unexpected(cut_or_success)
+    print_unexpected(unexpected, "neither a 2xx nor a cut connection")
+    return recon.ok and not unexpected
 
 
 # ------------------------------------------------------------------------------ 2. PostgreSQL restart
@@ -202,8 +257,17 @@ class Cluster:
         subprocess.run(args, check=True, capture_output=True, timeout=120)
 
     def create(self) -> None:
-        self.ctl("pg_createcluster", PG_VERSION, self.name, "-p", str(self.port), "--start-conf=manual", "--start",
-                 "--", "--auth=trust")
+        self.ctl(
+            "pg_createcluster",
+            PG_VERSION,
+            self.name,
+            "-p",
+            str(self.port),
+            "--start-conf=manual",
+            "--start",
+            "--",
+            "--auth=trust",
+        )
 
     def stop(self) -> None:
         self.ctl("pg_ctlcluster", PG_VERSION, self.name, "stop", "-m", "fast")
@@ -212,8 +276,9 @@ class Cluster:
         self.ctl("pg_ctlcluster", PG_VERSION, self.name, "start")
 
     def drop(self) -> None:
-        subprocess.run(["pg_dropcluster", "--stop", PG_VERSION, self.name], capture_output=True, timeout=120,
-                       check=False)
+        subprocess.run(
+            ["pg_dropcluster", "--stop", PG_VERSION, self.name], capture_output=True, timeout=120, check=False
+        )
 
 
 async def probe(record: Record, url: str, stop: asyncio.Event) -> None:
@@ -223,7 +288,9 @@ async def probe(record: Record, url: str, stop: asyncio.Event) -> None:
             await asyncio.sleep(0.2)
 
 
-async def outage(server: Service, cluster: Cluster, args: argparse.Namespace) -> tuple[Record, dict[str, float]]:
+async def outage(
+    server: Service, cluster: Cluster, args: argparse.Namespace
+) -> tuple[Record, dict[str, float]]:
     record = Record()
     await asyncio.to_thread(server.start)
     fleet = await make_fleet(server, record, seed=23)
@@ -249,7 +316,11 @@ async def outage(server: Service, cluster: Cluster, args: argparse.Namespace) ->
 
 
 def first_ok(record: Record, kind: str, after: float) -> float | None:
-    ends = [a[2] for a in record.attempts if a[0] == kind and a[1] >= after and isinstance(a[3], int) and a[3] < 400]
+    ends = [
+        a[2]
+        for a in record.attempts
+        if a[0] == kind and a[1] >= after and isinstance(a[3], int) and a[3] < 400
+    ]
     return min(ends) - after if ends else None
 
 
@@ -278,29 +349,43 @@ def run_restart(args: argparse.Namespace) -> bool:
     t0, down, start, up = marks["stop_sent"], marks["down"], marks["start_sent"], marks["up"]
     windows = {"stopping": (t0, down), "down": (down, start), "starting": (start, up)}
     fives = [a for a in record.attempts if a[3] == 500]
-    hangs = [a for a in record.attempts if a[3] in ("ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout")]
+    hangs = [a for a in record.attempts if a[3] in HANGS]
     recovery = {k: first_ok(record, k, up) for k in ("readyz", "report", "list", "overview", "assessment")}
     not_problem = sum(record.not_problem.values())
-    print(f"\n== 2. PostgreSQL stopped for {args.outage:.0f} s under load ({args.phones} phones, 2 supervisors, "
-          "/readyz every 0.2 s); private cluster, dropped at the end")
+    print(
+        f"\n== 2. PostgreSQL stopped for {args.outage:.0f} s under load ({args.phones} phones, 2 supervisors, "
+        "/readyz every 0.2 s); private cluster, dropped at the end"
+    )
     print(f"  stop -m fast took {down - t0:.2f} s, start took {up - start:.2f} s")
     for label, (lo, hi) in windows.items():
         during = [a for a in record.attempts if lo <= a[2] < hi]
         counts = Counter((a[0], a[3]) for a in during)
         slowest = max(((a[2] - a[1]), a[0], a[3]) for a in during) if during else (0.0, "-", "-")
-        print(f"  answers ending while PostgreSQL was {label} ({hi - lo:.1f} s): " + ", ".join(
-            f"{k} {s}: {n}" for (k, s), n in sorted(counts.items(), key=lambda x: (x[0][0], str(x[0][1])))))
+        print(
+            f"  answers ending while PostgreSQL was {label} ({hi - lo:.1f} s): "
+            + ", ".join(
+                f"{k} {s}: {n}" for (k, s), n in sorted(counts.items(), key=lambda x: (x[0][0], str(x[0][1])))
+            )
+        )
         print(f"    slowest: {slowest[0]:.2f} s ({slowest[1]} -> {slowest[2]})")
     ready_down = Counter(a[3] for a in record.attempts if a[0] == "readyz" and down <= a[1] and a[2] <= start)
     print(f"  /readyz while down: {dict(ready_down)}")
-    print(f"  500s: {len(fives)} ({dict(Counter(a[0] for a in fives))}); hangs (client timeout 30 s): {len(hangs)}; "
-          f"errors not in problem+json: {not_problem} {dict(record.not_problem)}")
-    print("  recovery after PostgreSQL was back (first success, s): " + ", ".join(
-        f"{k} {v:.2f}" if v is not None else f"{k} never" for k, v in recovery.items()))
+    print(
+        f"  500s: {len(fives)} ({dict(Counter(a[0] for a in fives))}); hangs (client timeout 30 s): {len(hangs)}; "
+        f"errors not in problem+json: {not_problem} {dict(record.not_problem)}"
+    )
+    print(
+        "  recovery after PostgreSQL was back (first success, s): "
+        + ", ".join(f"{k} {v:.2f}" if v is not None else f"{k} never" for k, v in recovery.items())
+    )
     print("  server log errors: " + ("".join(f"\n    {e[:300]}" for e in errors[:8]) or "none"))
     for line in swept:
         print("  " + line)
     recon.print()
+    unexpected = record.unexpected(success_or_unavailable)
+    print_unexpected(unexpected, "neither a 2xx nor a 503")
+    if unexpected:
+        ok = False
     if fives or hangs or not_problem:
         ok = False
         print("  BAD: clients saw 500s or hangs while the database was down (see the bug list)")
@@ -317,15 +402,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--phones", type=int, default=8)
-    parser.add_argument("--abandon", type=float, default=0.3,
-                        help="probability that a phone drops a report whose upload a kill cut")
-    parser.add_argument("--lose-answer", type=float, default=0.1,
-                        help="probability that a phone acts as if a 2xx was lost on the way back, and retries")
+    parser.add_argument(
+        "--abandon",
+        type=float,
+        default=0.3,
+        help="probability that a phone drops a report whose upload a kill cut",
+    )
+    parser.add_argument(
+        "--lose-answer",
+        type=float,
+        default=0.1,
+        help="probability that a phone acts as if a 2xx was lost on the way back, and retries",
+    )
     parser.add_argument("--outage", type=float, default=10.0, help="seconds PostgreSQL stays down")
-    parser.add_argument("--sqlite", action="store_true", help="kills on a scratch SQLite file (no restart part)")
+    parser.add_argument(
+        "--sqlite", action="store_true", help="kills on a scratch SQLite file (no restart part)"
+    )
     parser.add_argument("--skip-kills", action="store_true")
     parser.add_argument("--skip-restart", action="store_true")
-    parser.add_argument("--base-url", default=DEFAULT_BASE, help="PostgreSQL server for the kills' scratch database")
+    parser.add_argument(
+        "--base-url", default=DEFAULT_BASE, help="PostgreSQL server for the kills' scratch database"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     rng = random.Random(args.seed)

@@ -1,7 +1,8 @@
 """Small helpers shared by the benchmarks: the project's root and the venv's bin directory, a timestamped
 log line, asyncpg DSNs and PostgreSQL's binary timestamps, a free local port, a process's RSS, the
 PostgreSQL settings line the query bench prints, scratch databases and a real ``grid-inspector serve``
-process (start, SIGKILL, SIGTERM) for the load and fault benches. Imported as a sibling module (``bench/`` is on sys.path
+process (start, SIGKILL, SIGTERM) for the load, fault and read benches (or another server command), with
+every rate limit set, and ``wrk`` run and read for bench/bench_read.py. Imported as a sibling module (``bench/`` is on sys.path
 when a script there runs).
 """
 
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -70,7 +73,14 @@ async def server_settings(dsn: str) -> str:
     conn = await asyncpg.connect(dsn)
     try:
         version = (await conn.fetchval("SHOW server_version")).split()[0]
-        names = ["shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit", "plan_cache_mode"]
+        names = [
+            "shared_buffers",
+            "work_mem",
+            "effective_cache_size",
+            "random_page_cost",
+            "jit",
+            "plan_cache_mode",
+        ]
         values = [f"{n}={await conn.fetchval(f'SHOW {n}')}" for n in names]
     finally:
         await conn.close()
@@ -91,7 +101,9 @@ async def pg_admin(base_url: str, sql: str) -> None:
         await conn.close()
 
 
-def scratch_database(base_url: str, workdir: Path, sqlite: bool, prefix: str = "gi_bench") -> tuple[str, str | None]:
+def scratch_database(
+    base_url: str, workdir: Path, sqlite: bool, prefix: str = "gi_bench"
+) -> tuple[str, str | None]:
     """(URL, PostgreSQL database name or None): a fresh database for one bench run; drop it with
     :func:`drop_scratch` (SQLite: a file in ``workdir``)."""
     if sqlite:
@@ -106,48 +118,94 @@ def drop_scratch(base_url: str, name: str | None) -> None:
         asyncio.run(pg_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def service_env(database_url: str, storage_dir: Path, **extra: str) -> dict[str, str]:
+#: Every rate limit the service has (app.core.config.RateLimitSettings), as environment variables. A bench
+#: sets all of them: one left at its default silently turns part of the load into 429s.
+RATE_LIMITS = (
+    "GRID_LOGIN_PER_USERNAME",
+    "GRID_LOGIN_PER_ADDRESS",
+    "GRID_REPORTS_PER_USER",
+    "GRID_REPORTS_PER_API_KEY",
+)
+
+
+def service_env(
+    database_url: str, storage_dir: Path, *, rate_limit: int = 1_000_000, **extra: str
+) -> dict[str, str]:
     """The environment of ``grid-inspector`` for a bench: our database and storage, no stray GRID_ settings,
-    rate limits high enough that the bench measures the service, not the limiter (still counted)."""
+    and every rate limit at ``rate_limit`` hits per window: by default high enough that the bench measures
+    the service, not the limiter, while hits are still counted (as in production); 0 turns them off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
-    env.update(GRID_DATABASE_URL=database_url, GRID_STORAGE_DIR=str(storage_dir), GRID_SECRET_KEY=BENCH_SECRET,
-               GRID_REPORTS_PER_USER="1000000", GRID_LOGIN_PER_USERNAME="1000000", GRID_LOGIN_PER_ADDRESS="1000000",
-               **extra)
+    env.update(
+        GRID_DATABASE_URL=database_url,
+        GRID_STORAGE_DIR=str(storage_dir),
+        GRID_SECRET_KEY=BENCH_SECRET,
+        **dict.fromkeys(RATE_LIMITS, str(rate_limit)),
+    )
+    env.update(extra)
     return env
 
 
 def cli(env: dict[str, str], cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``grid-inspector ARGS`` as an operator runs it; raises with its output when it fails."""
-    proc = subprocess.run([str(BIN / "grid-inspector"), *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        [str(BIN / "grid-inspector"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"grid-inspector {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(
+            f"grid-inspector {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
 def prepare_database(env: dict[str, str], cwd: Path) -> None:
     """Migrate and load the demo data (worker1, worker2, supervisor... with their demo passwords)."""
     cli(env, cwd, "migrate")
-    cli(env, cwd, "demo")
+    cli(env, cwd, "demo", "--no-history")  # benches reconcile what they file: no demo history
 
 
 class Service:
-    """``grid-inspector serve`` in its own process on a free loopback port, logging to ``log_path``."""
+    """``grid-inspector serve`` in its own process on a free loopback port, logging to ``log_path``;
+    ``command`` (its port given as ``{port}``) runs another server instead, which must answer /healthz."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, log_path: Path, port: int | None = None,
-                 workers: int = 1) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        cwd: Path,
+        log_path: Path,
+        port: int | None = None,
+        workers: int = 1,
+        command: list[str] | None = None,
+    ) -> None:
         self.env, self.cwd, self.log_path, self.workers = env, cwd, log_path, workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.command = command or [
+            str(BIN / "grid-inspector"),
+            "serve",
+            "--port",
+            "{port}",
+            "--workers",
+            str(workers),
+        ]
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> float:
         """Start and wait until /healthz answers; the seconds it took."""
         t0 = time.perf_counter()
         with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen([str(BIN / "grid-inspector"), "serve", "--port", str(self.port),
-                                          "--workers", str(self.workers)],
-                                         env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [arg.replace("{port}", str(self.port)) for arg in self.command],
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         while time.perf_counter() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited {self.proc.returncode}; see {self.log_path}")
@@ -157,6 +215,7 @@ class Service:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
+        self.kill()  # callers start it outside their try: a server that never answered must not outlive them
         raise RuntimeError(f"server did not answer within {timeout:.0f} s; see {self.log_path}")
 
     def kill(self) -> None:
@@ -193,3 +252,83 @@ def log_errors(log_path: Path) -> list[str]:
             error = str(entry.get("error") or "").strip().splitlines()
             seen[f"{entry.get('logger')}: {entry.get('message')}" + (f" | {error[-1]}" if error else "")] += 1
     return [f"{n} x {what}" for what, n in seen.most_common()]
+
+
+# --------------------------------------------------------------------------------------------------- wrk
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass
+class WrkRun:
+    """What one ``wrk --latency`` run printed: requests/s, latency percentiles in ms (50, 75, 90, 99), the
+    requests completed, and the failures: non-2xx/3xx answers and socket errors (connect, read, write,
+    timeout)."""
+
+    rps: float
+    latency_ms: dict[int, float]
+    requests: int
+    non_2xx: int
+    socket_errors: dict[str, int]
+    output: str
+
+    @property
+    def failed(self) -> int:
+        return self.non_2xx + sum(self.socket_errors.values())
+
+
+def parse_wrk(output: str) -> WrkRun:
+    """Read wrk 4's report (the lines "Requests/sec:", "N requests in", the "Latency Distribution" block,
+    and, only when there were any, "Non-2xx or 3xx responses:" and "Socket errors:"); ValueError when a
+    figure is missing."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    requests = re.search(r"^\s*(\d+) requests in ", output, re.M)
+    latency = {
+        int(q): float(v) * _WRK_UNITS[u]
+        for q, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+    }
+    if rps is None or requests is None or set(latency) != {50, 75, 90, 99}:
+        raise ValueError(f"unexpected wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(r"Socket errors: (connect \d+, read \d+, write \d+, timeout \d+)", output)
+    errors = {k: int(v) for k, v in (p.split() for p in sockets.group(1).split(", "))} if sockets else {}
+    return WrkRun(
+        float(rps.group(1)),
+        latency,
+        int(requests.group(1)),
+        int(non_2xx.group(1)) if non_2xx else 0,
+        errors,
+        output,
+    )
+
+
+def wrk(
+    url: str,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+    threads: int = 2,
+    connections: int = 32,
+    timeout_s: float = 10.0,
+) -> WrkRun:
+    """``wrk -tTHREADS -cCONNECTIONS -dSECONDS --latency`` against ``url``. ``timeout_s`` is wrk's request
+    timeout (its default, 2 s, would drop the slowest requests from the percentiles and call them socket
+    errors). Raises RuntimeError when wrk itself fails (not installed: ``apt-get install -y wrk``)."""
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--latency",
+        f"--timeout={timeout_s:g}s",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    try:
+        proc = subprocess.run(
+            [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
+    except FileNotFoundError as exc:
+        raise RuntimeError("wrk is not installed: apt-get install -y wrk") from exc
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk exited {proc.returncode}: {proc.stderr or proc.stdout}")
+    return parse_wrk(proc.stdout)

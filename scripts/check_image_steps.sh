@@ -45,7 +45,12 @@ form = urllib.parse.urlencode({"username": "admin", "password": "image-check-pas
 token = json.load(urllib.request.urlopen(urllib.request.Request(base + "/api/v1/auth/token", data=form)))
 categories = urllib.request.urlopen(urllib.request.Request(
     base + "/api/v1/categories", headers={"Authorization": f"Bearer {token['access_token']}"}))
-print(f"healthz 200, readyz {ready}, login ok, categories {categories.status}")
+docs = urllib.request.urlopen(base + "/docs", timeout=5).read().decode()
+assets = [a for a in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png") if f"/docs/assets/{a}" in docs]
+sizes = [len(urllib.request.urlopen(f"{base}/docs/assets/{a}", timeout=5).read()) for a in assets]
+if len(assets) != 3 or min(sizes) < 1000:  # the package data of fastapi-offline came with the install
+    sys.exit(f"/docs assets missing from the install: {assets} {sizes}")
+print(f"healthz 200, readyz {ready}, login ok, categories {categories.status}, /docs assets {sizes}")
 PY
 kill -TERM "$server"
 wait "$server" || { echo "serve exited with $? on SIGTERM"; cat "$work/serve.log"; exit 1; }

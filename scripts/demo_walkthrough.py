@@ -20,8 +20,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = ROOT / "tests/data/photos/ianare_exif-samples/jpg/hdr/iphone_hdr_NO.jpg"
 AFTER = ROOT / "tests/data/photos/ianare_exif-samples/jpg/orientation/landscape_6.jpg"
-PASSWORDS = {"worker2": "demo-worker2-2026", "dispatcher": "demo-dispatcher-2026", "jiaojing": "demo-jiaojing-2026",
-             "chengguan": "demo-chengguan-2026"}
+PASSWORDS = {
+    "worker2": "demo-worker2-2026",
+    "dispatcher": "demo-dispatcher-2026",
+    "jiaojing": "demo-jiaojing-2026",
+    "chengguan": "demo-chengguan-2026",
+}
 
 
 def main() -> int:
@@ -29,15 +33,22 @@ def main() -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     args = parser.parse_args()
     client = httpx.Client(base_url=args.url, timeout=30)
-    tokens = {u: client.post("/api/v1/auth/token", data={"username": u, "password": p}).json()["access_token"]
-              for u, p in PASSWORDS.items()}
+    tokens = {
+        u: client.post("/api/v1/auth/token", data={"username": u, "password": p}).json()["access_token"]
+        for u, p in PASSWORDS.items()
+    }
     h = {u: {"Authorization": f"Bearer {t}"} for u, t in tokens.items()}
     units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=h["dispatcher"]).json()["items"]}
 
     report = {"category_code": "09009", "description": "机动车占用人行道", "lat": 35.5428, "lon": 106.6652}
-    r = client.post("/api/v1/reports", headers=h["worker2"], files=[
-        ("report", (None, json.dumps(report, ensure_ascii=False), "application/json")),
-        ("photos", (BEFORE.name, BEFORE.read_bytes(), "image/jpeg"))])
+    r = client.post(
+        "/api/v1/reports",
+        headers=h["worker2"],
+        files=[
+            ("report", (None, json.dumps(report, ensure_ascii=False), "application/json")),
+            ("photos", (BEFORE.name, BEFORE.read_bytes(), "image/jpeg")),
+        ],
+    )
     r.raise_for_status()
     case = r.json()
     print(f"filed {case['tracking_code']}: {case['status']} to {case['unit']['name']}, due {case['due_at']}")
@@ -48,10 +59,18 @@ def main() -> int:
         body = json.dumps({"action": action, **fields}, ensure_ascii=False)
         url = f"/api/v1/reports/{case['id']}/actions"
         if photo:
-            r = client.post(url, headers=h[user], files=[("action", (None, body, "application/json")),
-                                                         ("photos", (photo.name, photo.read_bytes(), "image/jpeg"))])
+            r = client.post(
+                url,
+                headers=h[user],
+                files=[
+                    ("action", (None, body, "application/json")),
+                    ("photos", (photo.name, photo.read_bytes(), "image/jpeg")),
+                ],
+            )
         else:
-            r = client.post(url, headers={**h[user], "Content-Type": "application/json"}, content=body.encode())
+            r = client.post(
+                url, headers={**h[user], "Content-Type": "application/json"}, content=body.encode()
+            )
         if r.status_code != 200:
             print(f"{user} {action}: {r.status_code} {r.text}", file=sys.stderr)
             r.raise_for_status()
@@ -73,10 +92,24 @@ def main() -> int:
     print("\nhistory:")
     for e in history:
         who = e["actor"]["username"] or e["actor"]["kind"]
-        print(f"  {e['created_at'][:19]}  {who:10} {e['action']:18} {e['from_status'] or '':12} -> "
-              f"{e['to_status'] or '':12} {e['reason'] or e['note'] or ''}"[:160])
-    expected = ["report", "register", "dispatch", "return", "dispatch", "accept", "request_extension",
-                "decide_extension", "resolve", "rework", "resolve", "verify"]
+        print(
+            f"  {e['created_at'][:19]}  {who:10} {e['action']:18} {e['from_status'] or '':12} -> "
+            f"{e['to_status'] or '':12} {e['reason'] or e['note'] or ''}"[:160]
+        )
+    expected = [
+        "report",
+        "register",
+        "dispatch",
+        "return",
+        "dispatch",
+        "accept",
+        "request_extension",
+        "decide_extension",
+        "resolve",
+        "rework",
+        "resolve",
+        "verify",
+    ]
     ok = [e["action"] for e in history] == expected and history[-1]["to_status"] == "closed"
     print("\nwalk-through", "complete: the case is closed" if ok else "DID NOT follow the expected path")
     return 0 if ok else 1

@@ -4,7 +4,7 @@ a running Grid Inspector.
 
 Usage:
   python scripts/open311_client_check.py http://127.0.0.1:8000/open311/v2 [--format json|xml]
-         [--jurisdiction 620802] [--service-code CODE]
+         [--jurisdiction 620802] [--service-code CODE] [--api-key KEY]
 
 The requests list must not be empty: file one first (README, "Open311"). `georeport` has no calls
 for POST, tokens, discovery or updates; tests/api/test_open311.py covers those.
@@ -16,6 +16,7 @@ Steps: list services, (optionally) one service definition, list requests,
 read one request (the first listed id). Exits 0 only if every step returned
 non-empty, well-shaped data; exits 1 otherwise.
 """
+
 import argparse
 import json
 import sys
@@ -24,14 +25,18 @@ import georeport
 import requests
 from georeport import GeoReport
 
-# Log every HTTP call the library makes (it uses module-level requests.get).
+# Log every HTTP call the library makes (it uses module-level requests.get). The library sends
+# its api_key only with POST; a deployment whose reads need a key (GRID_OPEN311_PUBLIC_READS=none,
+# the default) gets it added to every GET here.
 _orig_get = requests.get
+_read_key: str | None = None
 
 
 def _logged_get(url, *a, **kw):
+    if _read_key:
+        kw["params"] = {**(kw.get("params") or {}), "api_key": _read_key}
     resp = _orig_get(url, *a, **kw)
-    print(f"  HTTP GET {resp.url} -> {resp.status_code} "
-          f"[{resp.headers.get('content-type')}]")
+    print(f"  HTTP GET {resp.url} -> {resp.status_code} [{resp.headers.get('content-type')}]")
     return resp
 
 
@@ -55,15 +60,21 @@ def main():
     ap.add_argument("base_url")
     ap.add_argument("--format", default="json", choices=["json", "xml"])
     ap.add_argument("--jurisdiction", default=None)
-    ap.add_argument("--service-code", default=None,
-                    help="also fetch this service definition "
-                         "(default: first service with metadata=true)")
+    ap.add_argument(
+        "--service-code",
+        default=None,
+        help="also fetch this service definition (default: first service with metadata=true)",
+    )
+    ap.add_argument("--api-key", default=None, help="sent with every read (GRID_OPEN311_PUBLIC_READS=none)")
     args = ap.parse_args()
+    global _read_key
+    _read_key = args.api_key
 
-    print(f"georeport {georeport.__version__}, base={args.base_url}, "
-          f"format={args.format}, jurisdiction={args.jurisdiction}")
-    client = GeoReport(args.base_url, jurisdiction=args.jurisdiction,
-                       output_format=args.format)
+    print(
+        f"georeport {georeport.__version__}, base={args.base_url}, "
+        f"format={args.format}, jurisdiction={args.jurisdiction}"
+    )
+    client = GeoReport(args.base_url, jurisdiction=args.jurisdiction, output_format=args.format)
     ok = True
 
     # 1. list services

@@ -12,7 +12,7 @@ from app.core.db import Base, UTCDateTime, utcnow
 
 
 class Role(str, enum.Enum):
-    """The five roles of API.md; a user has exactly one."""
+    """The five roles of docs/api.md; a user has exactly one."""
 
     worker = "worker"  # 网格员: patrols grid cells, reports, checks on site
     unit_staff = "unit_staff"  # 处置单位人员: staff of one partner unit
@@ -49,6 +49,10 @@ class User(Base):
     # When the cases this user may see last changed without the cases changing (role, unit,
     # patrolled cells): a phone's delta sync from before then must start again (410 sync_reset_required).
     scope_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The generation of the bearer tokens honoured for this user (claim ``gen``): raised by a password
+    # change, a deactivation and a logout, which revokes every token issued before. A counter, not a
+    # time: JWT ``iat`` is whole seconds and another process's clock may run ahead.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -59,7 +63,9 @@ class WorkerGrid(Base):
     __tablename__ = "worker_grids"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id", ondelete="CASCADE"), primary_key=True, index=True)
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_cells.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ApiKey(Base):

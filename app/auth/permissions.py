@@ -8,22 +8,26 @@ grids" sits in one line a reviewer (and the authorization matrix test) can read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiKey, Role, User
+from app.auth.models import ApiKey, Role, User, WorkerGrid
+from app.core import revisions
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep, release
 from app.core.errors import Forbidden, Unauthorized
+from app.core.i18n import Text
 from app.core.ratelimit import Limit, spend
 from app.core.security import api_key_matches, decode_access_token, parse_api_key_prefix
 
+TOKEN_INVALID = Text("访问令牌无效或已过期", "The access token is invalid or expired")
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -51,22 +55,50 @@ class Principal:
         return f"api_key:{self.api_key.id}" if self.api_key else "anonymous"
 
 
-async def _principal(request: Request, session: SessionDep, settings: SettingsDep,
-                     token: Annotated[str | None, Depends(_bearer)],
-                     api_key: Annotated[str | None, Depends(_api_key_header)]) -> Principal | None:
+@functools.lru_cache(maxsize=1)
+def _caller_statement() -> Select[Any]:
+    # Built once: every name that keeps a revision registers when its module is imported, before any request.
+    return (
+        select(User, WorkerGrid.grid_id, *revisions.token_columns())
+        .outerjoin(WorkerGrid, WorkerGrid.user_id == User.id)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+async def _principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key_header)],
+) -> Principal | None:
     if token:
-        claims = decode_access_token(token, secret=settings.auth.secret_key, algorithm=settings.auth.jwt_algorithm)
+        claims = decode_access_token(
+            token, secret=settings.auth.secret_key, algorithm=settings.auth.jwt_algorithm
+        )
         if claims is None:
-            raise Unauthorized("The access token is invalid or expired")
+            raise Unauthorized(TOKEN_INVALID)
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() or not 0 < int(sub) <= MAX_DB_ID:
-            raise Unauthorized("The access token is invalid or expired")
-        user_id = int(sub)
-        user = await session.get(User, user_id)
+        if (
+            not isinstance(sub, str)
+            or not sub.isascii()
+            or not sub.isdigit()
+            or not 0 < int(sub) <= MAX_DB_ID
+        ):
+            raise Unauthorized(TOKEN_INVALID)
+        # One statement: the user, the cells a worker patrols, and the revision tokens of the per-process
+        # caches (app.core.revisions), so a read needs no other statement to know its copies are current.
+        rows = (await session.execute(_caller_statement(), {"user_id": int(sub)})).all()
+        user = rows[0][0] if rows else None
         if user is None or not user.active:
-            raise Unauthorized("The account is unknown or disabled")
+            raise Unauthorized(Text("账号不存在或已停用", "The account is unknown or disabled"))
+        if claims["gen"] != user.token_generation:  # revoked: see app.auth.service.revoke_tokens
+            raise Unauthorized(
+                Text("登录凭证已被撤销，请重新登录", "The access token was revoked; log in again")
+            )
+        revisions.remember(session, rows[0]._mapping)
         await release(session)  # hold no database lock while the request body streams in
-        return Principal(user=user)
+        return Principal(user=user, grid_ids=frozenset(r[1] for r in rows if r[1] is not None))
     if api_key:
         return await api_key_principal(session, api_key)
     return None
@@ -78,9 +110,14 @@ async def api_key_principal(session: AsyncSession, api_key: str) -> Principal:
     prefix = parse_api_key_prefix(api_key)
     row = None
     if prefix:
-        row = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+        found = (
+            await session.execute(select(ApiKey, *revisions.token_columns()).where(ApiKey.prefix == prefix))
+        ).first()
+        if found is not None:
+            row = found[0]
+            revisions.remember(session, found._mapping)
     if row is None or row.revoked_at is not None or not api_key_matches(api_key, row.key_hash):
-        raise Unauthorized("The API key is invalid or revoked")
+        raise Unauthorized(Text("API key 无效或已吊销", "The API key is invalid or revoked"))
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
         row.last_used_at = now  # coarse on purpose: not a write per request
@@ -96,10 +133,23 @@ async def spend_login_attempt(request: Request, settings: Settings, username: st
     """
     limits, db, secret = settings.rate_limits, request.app.state.db, settings.auth.secret_key
     address = request.client.host if request.client else "unknown"
-    await spend(db, Limit("login_address", limits.login_per_address, limits.login_window_s, "login attempts"),
-                address, secret=secret)
-    await spend(db, Limit("login_username", limits.login_per_username, limits.login_window_s,
-                          "login attempts for this account"), username.strip().lower(), secret=secret)
+    await spend(
+        db,
+        Limit("login_address", limits.login_per_address, limits.login_window_s, "login attempts"),
+        address,
+        secret=secret,
+    )
+    await spend(
+        db,
+        Limit(
+            "login_username",
+            limits.login_per_username,
+            limits.login_window_s,
+            "login attempts for this account",
+        ),
+        username.strip().lower(),
+        secret=secret,
+    )
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_principal)]
@@ -128,10 +178,11 @@ class Allow:
         if principal.is_api_key:
             if self.api_keys or self.public:
                 return principal
-            raise Forbidden("API keys cannot call this endpoint")
+            raise Forbidden(Text("API key 不能调用此接口", "API keys cannot call this endpoint"))
         if self.public or principal.role in self.roles:
             return principal
-        raise Forbidden(f"Role '{principal.role.value if principal.role else ''}' may not call this endpoint")
+        role = principal.role.value if principal.role else ""
+        raise Forbidden(Text(f"角色“{role}”不能调用此接口", f"Role '{role}' may not call this endpoint"))
 
 
 class Unauthenticated(Allow):

@@ -1,103 +1,21 @@
-"""Request and response shapes of the auth domain (users, tokens, API keys)."""
+"""What logging in answers."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from app.auth.models import Role
-from app.core.deps import DbId
-from app.core.schemas import Input, Label, Name
-
-USERNAME_PATTERN = r"^[A-Za-z0-9_.\-@]{3,64}$"
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Token(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwicm9sZSI6ImFkbWluIiwiaWF0IjoxNzk2NjQyOTE5LCJleHAiOjE3OTY2NDQ3MTksInR5cCI6ImFjY2VzcyJ9.kJWnKgMe3kPlZtT2ofPuk8NfbX8juReakHsdHQpY0MU",
+                "token_type": "bearer",
+                "expires_in": 1800,
+            }
+        }
+    )
+
     access_token: str
     token_type: str = "bearer"
     expires_in: int = Field(description="seconds until the token expires")
-
-
-class UnitRef(BaseModel):
-    id: int
-    name: str
-
-
-class GridRef(BaseModel):
-    id: int
-    code: str
-    name: str
-    level: int
-
-
-class UserOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "id": 4, "username": "worker1", "display_name": "王网格", "role": "worker", "role_label": "网格员",
-        "unit": None, "grids": [{"id": 12, "code": "620802001001001", "name": "东关街道 单元网格 001", "level": 3}],
-        "active": True, "created_at": "2026-11-30T04:00:00Z"}})
-
-    id: int
-    username: str
-    display_name: str
-    role: Role
-    role_label: str
-    unit: UnitRef | None
-    grids: list[GridRef]
-    active: bool
-    created_at: dt.datetime
-
-
-class UserCreate(Input):
-    """A new user. ``username`` is case-insensitive (kept in lower case)."""
-
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "username": "worker2", "password": "a long passphrase", "role": "worker", "display_name": "李网格",
-        "grid_ids": [12, 13]}})
-
-    username: str = Field(pattern=USERNAME_PATTERN, description="case-insensitive; stored in lower case")
-    password: str = Field(min_length=8, max_length=256)
-    role: Role
-    display_name: Label = ""
-    unit_id: DbId | None = Field(default=None, description="required for unit_staff, refused for other roles")
-    grid_ids: list[DbId] = Field(default_factory=list, max_length=10_000, description="workers: the cells they patrol")
-
-    @field_validator("username", mode="after")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
-
-
-class UserUpdate(Input):
-    password: str | None = Field(default=None, min_length=8, max_length=256)
-    role: Role | None = None
-    display_name: Label | None = None
-    unit_id: DbId | None = None
-    grid_ids: list[DbId] | None = Field(default=None, max_length=10_000)
-    active: bool | None = None
-
-
-class ApiKeyCreate(Input):
-    name: Name
-
-
-class ApiKeyOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    created_at: dt.datetime
-    revoked_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-
-
-class ApiKeyCreated(ApiKeyOut):
-    key: str = Field(description="the key itself; shown once, only its hash is stored")
-
-
-class UserList(BaseModel):
-    items: list[UserOut]
-    next_cursor: str | None
-
-
-class ApiKeyList(BaseModel):
-    items: list[ApiKeyOut]

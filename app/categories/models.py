@@ -35,8 +35,10 @@ def _in(col: str, enum_cls: type[enum.Enum]) -> str:
 
 class CategoryMajor(Base):
     __tablename__ = "category_majors"
-    __table_args__ = (CheckConstraint(_in("family", Family), name="family_known"),
-                      CheckConstraint("length(code) = 2", name="code_shape"))
+    __table_args__ = (
+        CheckConstraint(_in("family", Family), name="family_known"),
+        CheckConstraint("length(code) = 2", name="code_shape"),
+    )
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
     family: Mapped[str] = mapped_column(String(16))
@@ -55,7 +57,9 @@ class Category(Base):
     )
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
-    major_code: Mapped[str] = mapped_column(ForeignKey("category_majors.code", ondelete="RESTRICT"), index=True)
+    major_code: Mapped[str] = mapped_column(
+        ForeignKey("category_majors.code", ondelete="RESTRICT"), index=True
+    )
     family: Mapped[str] = mapped_column(String(16))
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(128))
@@ -66,6 +70,8 @@ class Category(Base):
     veto: Mapped[bool] = mapped_column(Boolean, default=False)
     keywords_zh: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords_en: Mapped[list[str]] = mapped_column(JSON, default=list)
-    source: Mapped[str | None] = mapped_column(String(16))  # provenance of the code: published, domain, derived, local
+    source: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # provenance of the code: published, domain, derived, local
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,11 +14,26 @@ Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class CategoryOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "code": "09009", "major_code": "09", "major_name": "街面秩序", "family": "matter", "name": "机动车乱停放",
-        "name_zh": "机动车乱停放", "name_en": "Illegal parking of motor vehicles", "time_limit": 2,
-        "time_unit": "working_hours", "priority": "normal", "after_photo_required": True, "veto": False,
-        "keywords": ["乱停车"], "active": True}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "09009",
+                "major_code": "09",
+                "major_name": "街面秩序",
+                "family": "matter",
+                "name": "机动车乱停放",
+                "name_zh": "机动车乱停放",
+                "name_en": "Illegal parking of motor vehicles",
+                "time_limit": 2,
+                "time_unit": "working_hours",
+                "priority": "normal",
+                "after_photo_required": True,
+                "veto": False,
+                "keywords": ["乱停车"],
+                "active": True,
+            }
+        }
+    )
 
     code: str
     major_code: str
@@ -45,11 +60,61 @@ class MajorOut(BaseModel):
 
 
 class CategoryList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "majors": [
+                    {
+                        "code": "09",
+                        "family": "matter",
+                        "name": "街面秩序",
+                        "name_zh": "街面秩序",
+                        "name_en": "Street order",
+                    }
+                ],
+                "items": [
+                    {
+                        "code": "09011",
+                        "major_code": "09",
+                        "major_name": "街面秩序",
+                        "family": "matter",
+                        "name": "共享单车乱象",
+                        "name_zh": "共享单车乱象",
+                        "name_en": "Shared bikes in disorder",
+                        "time_limit": 4,
+                        "time_unit": "working_hours",
+                        "priority": "normal",
+                        "after_photo_required": True,
+                        "veto": False,
+                        "keywords": ["共享单车", "单车乱停"],
+                        "active": True,
+                    }
+                ],
+            }
+        }
+    )
+
     majors: list[MajorOut]
     items: list[CategoryOut]
 
 
 class CategoryCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "09901",
+                "name_zh": "夜市占道经营",
+                "name_en": "Night market on the roadway",
+                "time_limit": 1,
+                "time_unit": "working_days",
+                "priority": "normal",
+                "after_photo_required": True,
+                "keywords_zh": ["夜市", "占道"],
+                "keywords_en": ["night market"],
+            }
+        }
+    )
+
     code: str = Field(pattern=CODE5, description="5 digits: 2-digit major class + 3-digit minor class")
     name_zh: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     name_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
@@ -64,6 +129,10 @@ class CategoryCreate(Input):
 
 
 class CategoryUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"time_limit": 8, "time_unit": "working_hours", "priority": "high"}}
+    )
+
     name_zh: str | None = Field(default=None, min_length=1, max_length=64)
     name_en: str | None = Field(default=None, min_length=1, max_length=128)
     time_limit: int | None = Field(default=None, ge=1, le=10_000)

@@ -31,10 +31,17 @@ class DatabaseSettings(BaseSettings):
     )
     database_echo: bool = False
     database_pool_size: int = 10
-    database_connect_timeout_s: float = Field(default=5.0, gt=0, le=120, description="PostgreSQL: give up "
-                                              "connecting after this long (503 database_unavailable)")
-    database_command_timeout_s: float = Field(default=60.0, gt=0, description="PostgreSQL: give up on a statement "
-                                              "after this long (503); exports read in short batches")
+    database_connect_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="PostgreSQL: give up connecting after this long (503 database_unavailable)",
+    )
+    database_command_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="PostgreSQL: give up on a statement after this long (503); exports read in short batches",
+    )
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,13 +72,56 @@ class PhotoSettings(BaseSettings):
 
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, description="per photo, enforced while streaming")
     max_photos_per_report: int = 9
-    max_photo_pixels: int = Field(default=60_000_000, description="larger images are refused as decompression bombs")
+    max_photo_pixels: int = Field(
+        default=60_000_000, description="larger images are refused as decompression bombs"
+    )
     max_report_json_bytes: int = 256 * 1024
     max_request_parts: int = 32
     photo_workers: int = Field(default=2, ge=1, description="threads for image work, off the event loop")
-    body_idle_seconds: float = Field(default=30.0, description="408 when an upload sends nothing for this long")
-    photo_far_m: float = Field(default=200.0, description="flag a photo whose EXIF position is farther, metres")
-    photo_old_hours: float = Field(default=24.0, description="flag a photo taken longer before the report, hours")
+    # What decoding one photo may cost (app.photos.pipeline.Budget), checked from its structure before
+    # any pixel is decoded; docs/performance.md budgets ~1 s of CPU and ~200 MB per request.
+    max_decode_mb: int = Field(
+        default=200,
+        ge=16,
+        description="estimated memory to decode one photo for any of its copies, MB (413 image_too_large "
+        "above); a 24 MP iPhone HEIC needs ~190, a 12 MP HEIC ~100, a 12 MP JPEG ~25",
+    )
+    photo_memory_mb: int = Field(
+        default=320,
+        ge=16,
+        description="estimated decode memory of all photo threads together, MB; jobs wait for room "
+        "(at least max_decode_mb)",
+    )
+    max_jpeg_scans: int = Field(
+        default=100,
+        ge=1,
+        description="scans of one JPEG (422 image_too_complex above): cameras write 1, progressive "
+        "encoders ~10; decoding time grows with each",
+    )
+    max_jpeg_scan_blocks: int = Field(
+        default=16_000_000,
+        ge=1,
+        description="8x8 blocks decoded over all scans of one JPEG (~40 ns each at worst: 16M is ~0.6 s); "
+        "a 12 MP photo has ~0.3M, a 60 MP progressive one ~13M",
+    )
+    decode_cpu_seconds: float = Field(
+        default=2.0, gt=0, description="CPU time one photo's decode may take before it is abandoned (422)"
+    )
+    body_idle_seconds: float = Field(
+        default=30.0, description="408 when an upload sends nothing for this long"
+    )
+    body_min_bytes_per_s: int = Field(
+        default=4096,
+        ge=1,
+        description="408 when a request body arrives slower on average, once body_idle_seconds have "
+        "passed: its deadline is body_idle_seconds + its bytes so far / this rate",
+    )
+    photo_far_m: float = Field(
+        default=200.0, description="flag a photo whose EXIF position is farther, metres"
+    )
+    photo_old_hours: float = Field(
+        default=24.0, description="flag a photo taken longer before the report, hours"
+    )
 
     @property
     def max_request_bytes(self) -> int:
@@ -104,17 +154,56 @@ class WorkflowSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
 
+class NotifySettings(BaseSettings):
+    """Pushing work to units and the command centre (docs/notifications.md): webhooks and work-chat bots."""
+
+    model_config = _config()
+
+    notify_allow_networks: list[str] = Field(
+        default_factory=list,
+        description='CIDRs endpoints may target although private (e.g. ["10.20.0.0/16"]); none by default',
+    )
+    notify_retry_s: list[float] = Field(
+        default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        description="seconds before each attempt: the first is immediate; after the last, the delivery failed",
+    )
+    notify_wecom_url: str = "https://qyapi.weixin.qq.com"
+    notify_dingtalk_url: str = "https://oapi.dingtalk.com"
+    notify_feishu_url: str = "https://open.feishu.cn"
+    notify_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    notify_worker: bool = Field(default=True, description="serve delivers and sweeps deadlines by itself")
+    notify_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="how often a worker looks for due work"
+    )
+    notify_sweep_s: float = Field(default=30.0, gt=0, le=3600, description="how often deadlines are swept")
+    notify_bot_per_minute: int = Field(
+        default=20, ge=1, le=1000, description="messages a bot accepts a minute"
+    )
+    notify_disable_after_s: float = Field(
+        default=5 * 86400, gt=0, description="an endpoint failing this long is disabled"
+    )
+    notify_secrets_key: str | None = Field(
+        default=None,
+        description="key that encrypts endpoint secrets at rest; derived from GRID_SECRET_KEY if unset",
+    )
+
+
 class RateLimitSettings(BaseSettings):
     """Hits per window, counted in the database so all processes share them; 0 turns a limit off."""
 
     model_config = _config()
 
-    login_per_username: int = Field(default=10, ge=0, description="login attempts for one username per window")
-    login_per_address: int = Field(default=60, ge=0, description="login attempts from one client address per window")
+    login_per_username: int = Field(
+        default=10, ge=0, description="login attempts for one username per window"
+    )
+    login_per_address: int = Field(
+        default=60, ge=0, description="login attempts from one client address per window"
+    )
     login_window_s: int = Field(default=300, ge=1, le=86_400)
     reports_per_user: int = Field(default=30, ge=0, description="reports one user files per window")
-    reports_per_api_key: int = Field(default=600, ge=0, description="reports (Open311 requests) one API key files "
-                                     "per window")
+    reports_per_api_key: int = Field(
+        default=600, ge=0, description="reports (Open311 requests) one API key files per window"
+    )
     reports_window_s: int = Field(default=60, ge=1, le=86_400)
 
 
@@ -129,12 +218,18 @@ class Settings(BaseSettings):
     # The service's public address (e.g. https://grid.pingliang.gov.cn/), used in links it hands out
     # (Open311 discovery and media_url); without it, the address the request came to.
     public_url: str | None = None
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="largest request body of a route "
-                                "that takes no uploads, bytes")
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="largest request body of a route that takes no uploads, bytes",
+    )
     metrics_token: str | None = None  # when set, /metrics wants it as the basic-auth password
     # Browser frontends on other origins allowed to call the API (CORS), e.g. ["https://grid.example.cn"];
     # empty: none. "*" admits any origin without credentials (for a public Open311 feed).
     cors_origins: list[str] = Field(default_factory=list)
+    # What Open311 clients read without an api_key (docs/api.md "Open311 GeoReport v2"): none (the careful
+    # default for a government deployment), open311 (only requests filed through Open311), or all.
+    open311_public_reads: Literal["none", "open311", "all"] = "none"
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
@@ -144,6 +239,7 @@ class Settings(BaseSettings):
     grids: GridSettings = Field(default_factory=GridSettings)
     workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @property
     def workflow_tz(self) -> dt.tzinfo:
@@ -165,11 +261,15 @@ class Settings(BaseSettings):
         if self.public_url is not None:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-                raise ValueError("GRID_PUBLIC_URL must be an http(s) address such as https://grid.example.cn/")
+                raise ValueError(
+                    "GRID_PUBLIC_URL must be an http(s) address such as https://grid.example.cn/"
+                )
         elif self.env == "production":
             # Links handed out (Open311 discovery, media_url) would otherwise come from the request's Host
             # header, which any client sets.
-            raise ValueError("GRID_PUBLIC_URL must be set when GRID_ENV=production (e.g. https://grid.example.cn/)")
+            raise ValueError(
+                "GRID_PUBLIC_URL must be set when GRID_ENV=production (e.g. https://grid.example.cn/)"
+            )
         return self
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -37,12 +37,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT for a city's years of rows.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware instant on every database.
 
     PostgreSQL keeps ``timestamptz``; SQLite keeps no offset at all, so values are normalised
     to UTC before writing and read back as UTC. A naive datetime is refused: an instant
-    without an offset is ambiguous (API.md: times carry an offset).
+    without an offset is ambiguous (docs/api.md: times carry an offset).
     """
 
     impl = DateTime(timezone=True)
@@ -92,8 +96,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, connect_timeout_s: float = 5.0,
-                  command_timeout_s: float | None = None) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    connect_timeout_s: float = 5.0,
+    command_timeout_s: float | None = None,
+) -> AsyncEngine:
     """An async engine for ``url`` (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``).
 
     On PostgreSQL, a connection attempt gives up after ``connect_timeout_s`` seconds (asyncpg waits 60 s
@@ -109,10 +119,20 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, connect_
     # Plan every statement with its values: asyncpg prepares statements, and after five runs PostgreSQL
     # may switch to a generic plan that guesses 0.5 % for every range filter; at a million cases that
     # turned a 3 ms supervisors' query into 300 ms (bench/bench_queries.py). Planning costs ~0.2 ms.
-    return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True, pool_timeout=connect_timeout_s * 2,
-                               connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"},
-                                             "timeout": connect_timeout_s, "command_timeout": command_timeout_s})
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=connect_timeout_s * 2,
+        connect_args={
+            "server_settings": {"plan_cache_mode": "force_custom_plan"},
+            "timeout": connect_timeout_s,
+            "command_timeout": command_timeout_s,
+        },
+    )
 
 
 class Database:

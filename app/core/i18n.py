@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header
@@ -15,6 +16,7 @@ def pick_language(header: str | None) -> Lang:
     if not header:
         return DEFAULT_LANG
     best: tuple[float, int, Lang] | None = None
+    languages: dict[str, Lang] = {"zh": "zh", "en": "en"}
     for position, part in enumerate(header.split(",")[:32]):
         tag, _, params = part.strip().partition(";")
         q = 1.0
@@ -26,16 +28,43 @@ def pick_language(header: str | None) -> Lang:
                 except ValueError:
                     q = 0.0
         primary = tag.strip().lower().split("-")[0]
-        if primary in ("zh", "en") and q > 0:
-            candidate = (q, -position, primary)
+        if primary in languages and q > 0:
+            candidate = (q, -position, languages[primary])
             if best is None or candidate > best:
-                best = candidate  # type: ignore[assignment]
+                best = candidate
     return best[2] if best else DEFAULT_LANG
 
 
-def _language(accept_language: Annotated[str | None, Header()] = None) -> Lang:
+async def _language(  # async: a plain def would run in the thread pool (app.core.deps)
+    accept_language: Annotated[
+        str | None,
+        Header(
+            description="zh-CN (the default) or en, with q-values (RFC 9110): the language of labels, "
+            "names and error titles and details; `Content-Language` says which was used",
+        ),
+    ] = None,
+) -> Lang:
     return pick_language(accept_language)
 
 
 LangDep = Annotated[Lang, Depends(_language)]
 CONTENT_LANGUAGE = {"zh": "zh-CN", "en": "en"}
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words for people in both languages of the service; ``str()`` is the English (logs, tracebacks)."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en
+
+    def in_(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def say(text: str | Text, lang: Lang) -> str:
+    """``text`` in ``lang`` when it has both languages; a plain string as it is."""
+    return text.in_(lang) if isinstance(text, Text) else text

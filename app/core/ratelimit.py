@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, Database
 from app.core.errors import AppError
+from app.core.i18n import Text
 
 #: Counters older than this are deleted now and then by the hits themselves (no cron job needed).
 KEEP_S = 24 * 3600
@@ -43,15 +44,31 @@ class RateCounter(Base):
     hits: Mapped[int] = mapped_column(Integer)
 
 
+# The counted things of the limits (Limit.what), as a zh-CN message names them.
+WHAT_ZH = {
+    "login attempts": "登录尝试",
+    "login attempts for this account": "该账号的登录尝试",
+    "reports from this key": "该 API key 的上报",
+    "reports from this user": "您的上报",
+}
+
+
 class RateLimited(AppError):
     """429 ``rate_limited`` with ``Retry-After`` (whole seconds, RFC 9110 §10.2.3)."""
 
     status, code, title = 429, "rate_limited", "Too many requests"
+    title_zh = "请求过于频繁"
 
     def __init__(self, what: str, retry_after_s: float) -> None:
         wait = max(1, math.ceil(retry_after_s))
-        super().__init__(f"Too many {what}; try again in {wait} s", headers={"Retry-After": str(wait)},
-                         retry_after=wait)
+        super().__init__(
+            Text(
+                f"{WHAT_ZH.get(what, what)}过于频繁，请 {wait} 秒后再试",
+                f"Too many {what}; try again in {wait} s",
+            ),
+            headers={"Retry-After": str(wait)},
+            retry_after=wait,
+        )
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,9 @@ class Limit:
     what: str
 
     def bucket(self, key: str, secret: str) -> str:
-        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16, key=secret.encode()[:64])
+        digest = hashlib.blake2b(
+            key.encode("utf-8", "surrogatepass"), digest_size=16, key=secret.encode()[:64]
+        )
         return f"{self.name}:{digest.hexdigest()}"
 
 
@@ -82,19 +101,29 @@ async def spend(db: Database, limit: Limit, key: str, *, secret: str, now: float
     bucket = limit.bucket(key, secret)
     insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
     upsert = insert(RateCounter).values(bucket=bucket, window_start=window, hits=1)
-    upsert = upsert.on_conflict_do_update(index_elements=[RateCounter.bucket, RateCounter.window_start],
-                                          set_={"hits": upsert.excluded.hits + RateCounter.hits})
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[RateCounter.bucket, RateCounter.window_start],
+        set_={"hits": upsert.excluded.hits + RateCounter.hits},
+    )
     async with db.write_sessionmaker() as session:
         current = (await session.execute(upsert.returning(RateCounter.hits))).scalar_one()
-        previous = (await session.execute(select(RateCounter.hits).where(
-            RateCounter.bucket == bucket, RateCounter.window_start == window - limit.window_s))).scalar() or 0
+        previous = (
+            await session.execute(
+                select(RateCounter.hits).where(
+                    RateCounter.bucket == bucket, RateCounter.window_start == window - limit.window_s
+                )
+            )
+        ).scalar() or 0
         weight = 1 - (now - window) / limit.window_s  # of the previous window still inside the last window_s
         refused = previous * weight + current > limit.hits
         if refused:
             # A refused hit is taken back: it did nothing (no password was checked, nothing was filed), and
             # counting it would keep a client that waits Retry-After out for ever.
-            await session.execute(update(RateCounter).where(
-                RateCounter.bucket == bucket, RateCounter.window_start == window).values(hits=RateCounter.hits - 1))
+            await session.execute(
+                update(RateCounter)
+                .where(RateCounter.bucket == bucket, RateCounter.window_start == window)
+                .values(hits=RateCounter.hits - 1)
+            )
             current -= 1
         if random.random() < 1 / 256:
             await session.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP_S))

@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -33,20 +35,69 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def create_access_token(*, subject: str, role: str, secret: str, algorithm: str, minutes: int,
-                        now: dt.datetime | None = None) -> tuple[str, int]:
-    """A signed JWT for ``subject`` valid ``minutes``; returns ``(token, expires_in_seconds)``."""
+def create_access_token(
+    *,
+    subject: str,
+    role: str,
+    secret: str,
+    algorithm: str,
+    minutes: int,
+    now: dt.datetime | None = None,
+    generation: int = 0,
+) -> tuple[str, int]:
+    """A signed JWT for ``subject`` valid ``minutes``; returns ``(token, expires_in_seconds)``.
+
+    ``generation`` (claim ``gen``) is the user's token generation when the token was issued; the token
+    is honoured only while the user's generation is still that number (app.auth.permissions), so
+    raising it revokes every token issued before, whatever their ``iat``.
+    """
     issued = now or dt.datetime.now(dt.UTC)
-    claims = {"sub": subject, "role": role, "iat": issued, "exp": issued + dt.timedelta(minutes=minutes),
-              "typ": "access"}
+    claims = {
+        "sub": subject,
+        "role": role,
+        "iat": issued,
+        "exp": issued + dt.timedelta(minutes=minutes),
+        "typ": "access",
+        "gen": generation,
+    }
     return jwt.encode(claims, secret, algorithm=algorithm), minutes * 60
 
 
+# A phone sends the same token with every request for its lifetime: its signature is checked once per
+# process and the claims kept (keyed by the whole token, so a forged one never matches), while expiry is
+# checked at every use. Bounded, so a flood of distinct tokens costs memory no more than this.
+_VERIFIED: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+_VERIFIED_MAX = 4096
+
+
 def decode_access_token(token: str, *, secret: str, algorithm: str) -> dict[str, Any] | None:
-    """The token's claims, or None when it is malformed, forged, expired or not an access token."""
+    """The token's claims, or None when it is malformed, forged, expired, not an access token, or
+    carries no token generation (``gen``, a whole number >= 0: tokens from before revocation existed)."""
+    key = (token, secret, algorithm)
+    claims = _VERIFIED.get(key)
+    if claims is not None:
+        if claims["exp"] > time.time():
+            _VERIFIED.move_to_end(key)
+            return claims
+        del _VERIFIED[key]
+        return None
+    claims = _decode(token, secret=secret, algorithm=algorithm)
+    if claims is not None:
+        _VERIFIED[key] = claims
+        if len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return claims
+
+
+def _decode(token: str, *, secret: str, algorithm: str) -> dict[str, Any] | None:
     try:
-        claims = jwt.decode(token, secret, algorithms=[algorithm], options={"require": ["sub", "exp", "iat"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[algorithm], options={"require": ["sub", "exp", "iat", "gen"]}
+        )
     except jwt.PyJWTError:
+        return None
+    generation = claims.get("gen")
+    if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
         return None
     return claims if claims.get("typ") == "access" else None
 

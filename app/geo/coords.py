@@ -63,7 +63,9 @@ def out_of_china(lon: npt.ArrayLike, lat: npt.ArrayLike) -> bool | np.ndarray:
     return bool(out) if scalar else out
 
 
-def _conversion(core: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]):
+def _conversion(
+    core: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> Callable[[npt.ArrayLike, npt.ArrayLike], _Pair]:
     """Wrap an array-only formula with input checks, the China mask and float/array output."""
 
     @functools.wraps(core)
@@ -179,6 +181,12 @@ def _system(system: CoordSystem | str) -> CoordSystem:
     except ValueError:
         valid = ", ".join(s.value for s in CoordSystem)
         raise ValueError(f"unknown coordinate system {system!r}; expected one of: {valid}") from None
+
+
+def to_wgs84_point(lon: float, lat: float, system: CoordSystem | str) -> tuple[float, float]:
+    """One point's ``(lon, lat)`` in WGS-84 degrees from ``system`` (see :func:`to_wgs84`)."""
+    x, y = to_wgs84(lon, lat, system)
+    return float(x), float(y)
 
 
 def to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, system: CoordSystem | str) -> _Pair:

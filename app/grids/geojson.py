@@ -66,7 +66,7 @@ def loads_strict(raw: bytes | str) -> Any:
 
 def _err(index: int | None, field: str, msg: str, type_: str) -> dict[str, Any]:
     loc: list[Any] = ["features", index, *field.split(".")] if index is not None else field.split(".")
-    out = {"loc": loc, "msg": msg, "type": type_}
+    out: dict[str, Any] = {"loc": loc, "msg": msg, "type": type_}
     if index is not None:
         out["index"] = index
     return out
@@ -80,8 +80,16 @@ def _features(doc: Any) -> list[Any]:
             return doc["features"]
         if doc.get("type") == "Feature":
             return [doc]
-    raise ImportErrors([_err(None, "body", "expected a FeatureCollection, an array of Features or a Feature",
-                             "geojson_shape")])
+    raise ImportErrors(
+        [
+            _err(
+                None,
+                "body",
+                "expected a FeatureCollection, an array of Features or a Feature",
+                "geojson_shape",
+            )
+        ]
+    )
 
 
 def _code(value: Any) -> str | None:
@@ -94,12 +102,15 @@ def _code(value: Any) -> str | None:
     return None
 
 
-def _geometry(index: int, raw: Any, coord_system: CoordSystem,
-              repair: bool = True) -> tuple[BaseGeometry | None, list[dict[str, Any]]]:
+def _geometry(
+    index: int, raw: Any, coord_system: CoordSystem, repair: bool = True
+) -> tuple[BaseGeometry | None, list[dict[str, Any]]]:
     """The feature's geometry in WGS-84 and a list with one problem, or with one repair note."""
     if not isinstance(raw, dict) or raw.get("type") not in ("Polygon", "MultiPolygon"):
         got = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
-        return None, [_err(index, "geometry", f"must be a Polygon or MultiPolygon, got {got!r}", "geometry_type")]
+        return None, [
+            _err(index, "geometry", f"must be a Polygon or MultiPolygon, got {got!r}", "geometry_type")
+        ]
     try:
         geom = shapely.from_geojson(json.dumps({"type": raw["type"], "coordinates": raw.get("coordinates")}))
     except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
@@ -110,8 +121,14 @@ def _geometry(index: int, raw: Any, coord_system: CoordSystem,
     if not np.isfinite(coords).all():
         return None, [_err(index, "geometry", "coordinates must be finite numbers", "geometry_malformed")]
     if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():
-        return None, [_err(index, "geometry", "coordinates out of range: GeoJSON is [lon, lat] in degrees",
-                           "geometry_out_of_range")]
+        return None, [
+            _err(
+                index,
+                "geometry",
+                "coordinates out of range: GeoJSON is [lon, lat] in degrees",
+                "geometry_out_of_range",
+            )
+        ]
     if coord_system is not CoordSystem.wgs84:
         geom = shapely.transform(geom, lambda xy: to_wgs84_array(xy, coord_system))
     if not geom.is_valid:
@@ -119,8 +136,15 @@ def _geometry(index: int, raw: Any, coord_system: CoordSystem,
         repaired = _repair(geom) if repair else None
         if repaired is None:
             return None, [_err(index, "geometry", f"invalid geometry: {reason}", "geometry_invalid")]
-        return repaired, [{"index": index, "repaired": reason}]
-    return geom, []
+        return _wound(repaired), [{"index": index, "repaired": reason}]
+    return _wound(geom), []
+
+
+def _wound(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` with its rings wound as RFC 7946 section 3.1.6 says (exteriors counter-clockwise, holes
+    clockwise), so cells are stored as they must be served. Not a repair: the ground is the same, and
+    section 3.1.6 tells parsers not to refuse the other winding."""
+    return shapely.orient_polygons(geom)
 
 
 def _repair(geom: BaseGeometry) -> BaseGeometry | None:
@@ -138,7 +162,9 @@ def _repair(geom: BaseGeometry) -> BaseGeometry | None:
     return fixed
 
 
-def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repair: bool = True) -> list[FeatureSpec]:
+def parse_features(
+    doc: Any, coord_system: CoordSystem, max_features: int, repair: bool = True
+) -> list[FeatureSpec]:
     """Specs for every feature of ``doc``; raises :class:`ImportErrors` listing every problem found.
 
     With ``repair``, invalid geometry that can be made valid without changing its area (see
@@ -164,43 +190,77 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repai
             continue
         code = _code(props.get("code", props.get("adcode")))
         if code is None or not CODE_PATTERN.match(code):
-            errors.append(_err(index, "properties.code",
-                               "a code (or adcode) of 1-32 letters, digits, '.' or '-' is required", "code_invalid"))
+            errors.append(
+                _err(
+                    index,
+                    "properties.code",
+                    "a code (or adcode) of 1-32 letters, digits, '.' or '-' is required",
+                    "code_invalid",
+                )
+            )
             continue
         if code in seen:
-            errors.append(_err(index, "properties.code", f"duplicate code {code!r} (also feature {seen[code]})",
-                               "code_duplicate"))
+            errors.append(
+                _err(
+                    index,
+                    "properties.code",
+                    f"duplicate code {code!r} (also feature {seen[code]})",
+                    "code_duplicate",
+                )
+            )
             continue
         seen[code] = index
         name = props.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 128 or text_problem(name):
-            errors.append(_err(index, "properties.name", "a name of 1-128 characters (valid Unicode, no NUL) is "
-                               "required", "name_invalid"))
+            errors.append(
+                _err(
+                    index,
+                    "properties.name",
+                    "a name of 1-128 characters (valid Unicode, no NUL) is required",
+                    "name_invalid",
+                )
+            )
             continue
         level_raw = props.get("level")
         level: int | None = None
         kind: str | None = None
         if isinstance(level_raw, bool) or (isinstance(level_raw, float) and not math.isfinite(level_raw)):
-            errors.append(_err(index, "properties.level", "level must be a whole number or a word", "level_invalid"))
+            errors.append(
+                _err(index, "properties.level", "level must be a whole number or a word", "level_invalid")
+            )
             continue
         if isinstance(level_raw, (int, float)):
             if level_raw != int(level_raw) or not 1 <= level_raw <= 32:
-                errors.append(_err(index, "properties.level", "level must be a whole number from 1 to 32",
-                                   "level_invalid"))
+                errors.append(
+                    _err(
+                        index,
+                        "properties.level",
+                        "level must be a whole number from 1 to 32",
+                        "level_invalid",
+                    )
+                )
                 continue
             level = int(level_raw)
         elif isinstance(level_raw, str) and level_raw.strip():
             word = level_raw.strip()
             if re.fullmatch(r"[0-9]+", word):
                 if not 1 <= int(word[:3]) <= 32 or len(word) > 2:
-                    errors.append(_err(index, "properties.level", "level must be a whole number from 1 to 32",
-                                       "level_invalid"))
+                    errors.append(
+                        _err(
+                            index,
+                            "properties.level",
+                            "level must be a whole number from 1 to 32",
+                            "level_invalid",
+                        )
+                    )
                     continue
                 level = int(word)
             elif text_problem(word) is None:
                 kind = word[:32]
         elif level_raw is not None:
-            errors.append(_err(index, "properties.level", "level must be a whole number or a word", "level_invalid"))
+            errors.append(
+                _err(index, "properties.level", "level must be a whole number or a word", "level_invalid")
+            )
             continue
         if isinstance(props.get("kind"), str) and text_problem(props["kind"]) is None:
             kind = props["kind"].strip()[:32]
@@ -216,9 +276,19 @@ def parse_features(doc: Any, coord_system: CoordSystem, max_features: int, repai
         if geom is None:
             errors.extend(notes)
             continue
-        specs.append(FeatureSpec(index=index, code=code, name=name.strip(), level=level, kind=kind,
-                                 parent_code=parent_code, soft_parent_code=soft, geometry=geom,
-                                 repaired=notes[0]["repaired"] if notes else None))
+        specs.append(
+            FeatureSpec(
+                index=index,
+                code=code,
+                name=name.strip(),
+                level=level,
+                kind=kind,
+                parent_code=parent_code,
+                soft_parent_code=soft,
+                geometry=geom,
+                repaired=notes[0]["repaired"] if notes else None,
+            )
+        )
     if errors:
         raise ImportErrors(errors)
     return specs

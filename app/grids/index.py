@@ -6,7 +6,7 @@ was read from and rebuilds in any process that sees another revision. The index 
 Rule for points on shared edges (documented, deterministic): cells *cover* their boundary, so a
 point on an edge shared by two cells of the same parent is inside both; it is given to the cell
 whose interior contains it if there is one, else to the cell with the smallest code. With codes
-numbered west to east, north to south (DOMAIN.md), that is the western / northern cell. The chain
+numbered west to east, north to south (docs/domain.md), that is the western / northern cell. The chain
 is chosen top-down, so a point gets exactly one cell per level and every cell of its chain is the
 parent of the next.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,8 +55,10 @@ class GridIndex:
         self.revision = revision
         self.cells = [CellRef(r.id, r.code, r.name, r.level, r.kind, r.parent_id, r.path) for r in rows]
         self._pos = {c.id: i for i, c in enumerate(self.cells)}
-        self._parent_pos = np.array([self._pos.get(c.parent_id, -1) if c.parent_id is not None else -1
-                                     for c in self.cells], dtype=np.int64)
+        self._parent_pos = np.array(
+            [self._pos.get(c.parent_id, -1) if c.parent_id is not None else -1 for c in self.cells],
+            dtype=np.int64,
+        )
         self._geoms = shapely.from_wkb([r.wkb for r in rows]) if rows else np.empty(0, dtype=object)
         shapely.prepare(self._geoms)
         self._tree = STRtree(self._geoms)
@@ -119,7 +121,7 @@ class GridIndexCache:
     def cached(self) -> GridIndex | None:
         return self._index
 
-    async def get(self, revision: str, load_rows) -> GridIndex:  # type: ignore[no-untyped-def]
+    async def get(self, revision: str, load_rows: Callable[[], Awaitable[list[CellRow]]]) -> GridIndex:
         """The index for ``revision``; ``load_rows()`` (async) is awaited only when a rebuild is needed."""
         index = self._index
         if index is not None and index.revision == revision:

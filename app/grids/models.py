@@ -1,4 +1,4 @@
-"""Grid cells (单元网格 and the levels above them) and the grid revision that other processes watch."""
+"""Grid cells (单元网格 and the levels above them)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from sqlalchemy import (
     String,
     and_,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
 
 
-def subtree(column: ColumnElement[str], path: str) -> ColumnElement[bool]:
-    """True where ``column`` (a materialised path ``/1/5/27/``) lies in the subtree at ``path``.
+def subtree(column: ColumnElement[str] | InstrumentedAttribute[str], path: str) -> ColumnElement[bool]:
+    """True where ``column`` (a materialised path of codes, ``/620802/620802002/``) lies in the subtree at ``path``.
 
     A byte-order range, ``path <= column < path'`` with the final ``/`` raised to ``0``, not
     ``LIKE 'path%'``: PostgreSQL can use a btree range with a bound parameter in a prepared (generic)
@@ -35,7 +35,7 @@ def subtree(column: ColumnElement[str], path: str) -> ColumnElement[bool]:
 class GridCell(Base):
     """One cell of the tree. ``geometry`` is WKB of a WGS-84 Polygon/MultiPolygon ([lon, lat]).
 
-    ``path`` is the materialised chain of ids from the root, ``/1/5/27/``, so "this cell and
+    ``path`` is the materialised chain of codes from the root, ``/620802/620802002/``, so "this cell and
     everything below it" is one indexed prefix match instead of a recursive query.
     """
 
@@ -51,7 +51,9 @@ class GridCell(Base):
     name: Mapped[str] = mapped_column(String(128))
     level: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str | None] = mapped_column(String(32))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grid_cells.id", ondelete="RESTRICT"), index=True
+    )
     path: Mapped[str] = mapped_column(String(512))
     geometry: Mapped[bytes] = mapped_column(LargeBinary)
     min_lon: Mapped[float] = mapped_column(Double)
@@ -61,19 +63,3 @@ class GridCell(Base):
     area_m2: Mapped[float] = mapped_column(Double)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-class GridRevision(Base):
-    """A single row whose ``revision`` changes with every change to the grid.
-
-    Every server process caches a spatial index tagged with the revision it was built from and
-    rebuilds when the row says otherwise. A random token (not a counter) stays correct when a
-    transaction that changed it is rolled back.
-    """
-
-    __tablename__ = "grid_revision"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    revision: Mapped[str] = mapped_column(String(36))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""Checks that keep the grid a partition (DOMAIN.md: cells of one level do not overlap).
+"""Checks that keep the grid a partition (docs/domain.md: cells of one level do not overlap).
 
 Pure functions on shapely geometries. An overlap is counted when the interiors of two sibling
 cells share more than ``OVERLAP_TOLERANCE`` of the smaller one's area: digitised boundaries of
@@ -48,7 +48,7 @@ def sibling_overlaps(shapes: Sequence[Shape]) -> list[tuple[str, str, float]]:
         return []
     interiors_meet = shapely.relate_pattern(geoms[a], geoms[b], "T********")
     out = []
-    for i, j in zip(a[interiors_meet], b[interiors_meet]):
+    for i, j in zip(a[interiors_meet], b[interiors_meet], strict=True):
         shared = shapely.intersection(geoms[i], geoms[j]).area
         smaller = min(geoms[i].area, geoms[j].area)
         share = shared / smaller if smaller > 0 else 1.0
@@ -66,7 +66,7 @@ def outside_parent(parent: BaseGeometry, children: Sequence[Shape]) -> list[tupl
     geoms = np.array([c.geometry for c in new], dtype=object)
     inside = shapely.covers(parent, geoms)
     out = []
-    for child, covered in zip(new, inside):
+    for child, covered in zip(new, inside, strict=True):
         if covered:
             continue
         area = child.geometry.area

@@ -25,30 +25,68 @@ class Attribute:
 
     def definition(self, order: int) -> dict[str, Any]:
         """The attribute as the spec's service definition writes it."""
-        out: dict[str, Any] = {"variable": self.variable, "code": self.code, "datatype": self.datatype,
-                               "required": self.required, "datatype_description": self.datatype_description or None,
-                               "order": order, "description": self.description}
+        out: dict[str, Any] = {
+            "variable": self.variable,
+            "code": self.code,
+            "datatype": self.datatype,
+            "required": self.required,
+            "datatype_description": self.datatype_description or None,
+            "order": order,
+            "description": self.description,
+        }
         if self.values:
             out["values"] = [{"key": k, "name": n} for k, n in self.values]
         return out
 
 
-VEHICLE = Attribute("vehicle_type", "singlevaluelist", False, "车辆类型 Vehicle type",
-                    values=(("car", "小汽车 car"), ("truck", "货车 truck"), ("motorbike", "摩托车 motorbike"),
-                            ("ebike", "电动车 e-bike")))
+VEHICLE = Attribute(
+    "vehicle_type",
+    "singlevaluelist",
+    False,
+    "车辆类型 Vehicle type",
+    values=(
+        ("car", "小汽车 car"),
+        ("truck", "货车 truck"),
+        ("motorbike", "摩托车 motorbike"),
+        ("ebike", "电动车 e-bike"),
+    ),
+)
 PLATE = Attribute("plate_number", "string", False, "车牌号 Licence plate", "e.g. 甘L12345")
-AMOUNT = Attribute("amount", "singlevaluelist", True, "数量 How much",
-                   values=(("small", "少量 a bag or less"), ("medium", "一车以内 up to a cartload"),
-                           ("large", "大量 more than a cartload")))
-DANGER = Attribute("hazards", "multivaluelist", False, "现场危险 Hazards on site",
-                   values=(("traffic", "影响通行 blocks traffic"), ("injury", "可能伤人 can injure"),
-                           ("night", "夜间无照明 unlit at night")))
-SEEN_AT = Attribute("seen_at", "datetime", False, "发现时间 When you saw it", "RFC 3339, e.g. 2026-05-01T08:30:00+08:00")
+AMOUNT = Attribute(
+    "amount",
+    "singlevaluelist",
+    True,
+    "数量 How much",
+    values=(
+        ("small", "少量 a bag or less"),
+        ("medium", "一车以内 up to a cartload"),
+        ("large", "大量 more than a cartload"),
+    ),
+)
+DANGER = Attribute(
+    "hazards",
+    "multivaluelist",
+    False,
+    "现场危险 Hazards on site",
+    values=(
+        ("traffic", "影响通行 blocks traffic"),
+        ("injury", "可能伤人 can injure"),
+        ("night", "夜间无照明 unlit at night"),
+    ),
+)
+SEEN_AT = Attribute(
+    "seen_at", "datetime", False, "发现时间 When you saw it", "RFC 3339, e.g. 2026-05-01T08:30:00+08:00"
+)
 COUNT = Attribute("people", "number", False, "人数 How many people are involved")
 
 # By major class (two digits) and, where one service differs, by code (five digits).
 BY_MAJOR: dict[str, tuple[Attribute, ...]] = {
-    "01": (DANGER,), "02": (DANGER,), "06": (AMOUNT,), "09": (VEHICLE, PLATE), "91": (SEEN_AT, COUNT)}
+    "01": (DANGER,),
+    "02": (DANGER,),
+    "06": (AMOUNT,),
+    "09": (VEHICLE, PLATE),
+    "91": (SEEN_AT, COUNT),
+}
 
 
 def attributes_of(code: str) -> tuple[Attribute, ...]:
@@ -59,7 +97,9 @@ def validate(code: str, given: dict[str, list[str]]) -> tuple[dict[str, Any], li
     """``attribute[code]`` values of a request (each a list: a multivaluelist repeats) checked against the
     service's definition: the values to store, and the problems (unknown, missing, wrong type)."""
     defined = {a.code: a for a in attributes_of(code)}
-    problems = [f"attribute[{name}] is not an attribute of service {code}" for name in given if name not in defined]
+    problems = [
+        f"attribute[{name}] is not an attribute of service {code}" for name in given if name not in defined
+    ]
     values: dict[str, Any] = {}
     for attribute in defined.values():
         raw = [v for v in given.get(attribute.code, []) if v.strip()]

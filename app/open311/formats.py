@@ -57,12 +57,19 @@ def xml_document(root: str, item: str | None, body: list[dict[str, Any]] | dict[
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
 
 
-def render(fmt: Format, root: str, item: str | None, body: list[dict[str, Any]] | dict[str, Any],
-           status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def render(
+    fmt: Format,
+    root: str,
+    item: str | None,
+    body: list[dict[str, Any]] | dict[str, Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """The document as ``application/json`` or ``text/xml`` (GeoReport v2's content types)."""
     if fmt == "xml":
-        return Response(xml_document(root, item, body), status_code=status, media_type=XML_MEDIA_TYPE,
-                        headers=headers)
+        return Response(
+            xml_document(root, item, body), status_code=status, media_type=XML_MEDIA_TYPE, headers=headers
+        )
     return JSONResponse(_clean(body), status_code=status, headers=headers)
 
 

@@ -7,19 +7,22 @@ import datetime as dt
 from sqlalchemy import JSON, CheckConstraint, Double, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, UTCDateTime, utcnow
-from app.reports.models import BigId
+from app.core.db import Base, BigId, UTCDateTime, utcnow
 
 STAGES = ("report", "resolution", "check")  # before / after the fix / on-site verification
 
 
 class Photo(Base):
     __tablename__ = "photos"
-    __table_args__ = (CheckConstraint("stage IN ('report', 'resolution', 'check')", name="stage_known"),
-                      CheckConstraint("format IN ('jpeg', 'png', 'webp', 'heif')", name="format_known"))
+    __table_args__ = (
+        CheckConstraint("stage IN ('report', 'resolution', 'check')", name="stage_known"),
+        CheckConstraint("format IN ('jpeg', 'png', 'webp', 'heif')", name="format_known"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    # None: a photo no case shows, kept as another record's evidence (a campaign visit's, app.campaign);
+    # every stored file has a row here, so the orphan sweep and the rollback sweep see it.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="RESTRICT"))
     stage: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64), index=True)

@@ -9,7 +9,6 @@ RFC 5987 ``filename*=UTF-8''...`` (which RFC 7578 forbids but real clients send)
 
 from __future__ import annotations
 
-import asyncio
 import re
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -18,8 +17,9 @@ from dataclasses import dataclass, field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.core.deps import BodyTimeout
+from app.core.deps import BODY_MIN_BYTES_PER_S, timed_chunks
 from app.core.errors import AppError, PayloadTooLarge, ValidationProblem
+from app.core.i18n import Text
 
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -27,18 +27,22 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 class MalformedMultipart(AppError):
     status, code, title = 400, "malformed_multipart", "The multipart body cannot be parsed"
+    title_zh = "multipart 请求体无法解析"
 
 
 class TooManyParts(AppError):
     status, code, title = 413, "too_many_parts", "The request has too many parts"
+    title_zh = "请求包含的部分过多"
 
 
 class UnknownPart(AppError):
     status, code, title = 422, "unknown_part", "The request has a part this endpoint does not take"
+    title_zh = "请求包含本接口不接受的部分"
 
 
 class PhotoTooLarge(PayloadTooLarge):
     code, title = "photo_too_large", "A photo is larger than allowed"
+    title_zh = "照片超过允许的大小"
 
 
 @dataclass
@@ -84,15 +88,27 @@ def _clean(name: str) -> str:
     return _CONTROL.sub("", name)[:255]
 
 
-async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits: Limits,
-                         file_fields: frozenset[str] = frozenset({"photos"}),
-                         known: frozenset[str] | None = None, idle_seconds: float = 30.0) -> list[Part]:
+async def read_multipart(
+    content_type: str,
+    stream: AsyncIterator[bytes],
+    limits: Limits,
+    file_fields: frozenset[str] = frozenset({"photos"}),
+    known: frozenset[str] | None = None,
+    idle_seconds: float = 30.0,
+    min_bytes_per_s: float = BODY_MIN_BYTES_PER_S,
+) -> list[Part]:
     """Every part of the body, in order; raises 413 at the first limit crossed, 400 when malformed,
-    422 ``unknown_part`` for a part name outside ``known``, 408 when no byte arrives for ``idle_seconds``."""
+    422 ``unknown_part`` for a part name outside ``known``, 408 when no byte arrives for ``idle_seconds``
+    or the body arrives slower than its deadline allows (app.core.deps.timed_chunks)."""
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary or len(boundary) > 70:  # RFC 2046: 1 to 70 characters
-        raise MalformedMultipart("multipart/form-data needs a boundary of 1 to 70 characters")
+        raise MalformedMultipart(
+            Text(
+                "multipart/form-data 需要 1 到 70 个字符的 boundary",
+                "multipart/form-data needs a boundary of 1 to 70 characters",
+            )
+        )
     ended = [False]
     parts: list[Part] = []
     headers: dict[str, str] = {}
@@ -104,7 +120,7 @@ async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits
     def on_part_begin() -> None:
         headers.clear()
         if len(parts) >= limits.parts:
-            raise TooManyParts(f"more than {limits.parts} parts")
+            raise TooManyParts(Text(f"超过 {limits.parts} 个部分", f"more than {limits.parts} parts"))
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         header_field.extend(data[start:end])
@@ -123,14 +139,25 @@ async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits
         _, params = parse_options_header(disposition)
         name = params.get(b"name", b"").decode("latin-1")
         if known is not None and name not in known:
-            raise UnknownPart(f"unknown part '{name[:40]}'; this endpoint takes: {', '.join(sorted(known))}",
-                              errors=[{"loc": [name[:40]], "field": name[:40], "msg": "unknown part",
-                                       "type": "unknown_part"}])
+            raise UnknownPart(
+                Text(
+                    f"未知的部分“{name[:40]}”；此接口接受：{', '.join(sorted(known))}",
+                    f"unknown part '{name[:40]}'; this endpoint takes: {', '.join(sorted(known))}",
+                ),
+                errors=[
+                    {"loc": [name[:40]], "field": name[:40], "msg": "unknown part", "type": "unknown_part"}
+                ],
+            )
         part = Part(name=name, filename=_filename(disposition), content_type=headers.get("content-type"))
         if name in file_fields:
             files += 1
             if files > limits.files:
-                raise TooManyParts(f"more than {limits.files} photos in one request")
+                raise TooManyParts(
+                    Text(
+                        f"一次请求超过 {limits.files} 张照片",
+                        f"more than {limits.files} photos in one request",
+                    )
+                )
         parts.append(part)
         current[0] = part
 
@@ -141,36 +168,51 @@ async def read_multipart(content_type: str, stream: AsyncIterator[bytes], limits
         limit = limits.file_bytes if part.name in file_fields else limits.field_bytes
         if len(part.data) > limit:
             if part.name in file_fields:
-                raise PhotoTooLarge(f"a photo is limited to {limit:,} bytes")
-            raise PayloadTooLarge(f"the part '{part.name[:40]}' is limited to {limit:,} bytes")
+                raise PhotoTooLarge(
+                    Text(f"每张照片最多 {limit:,} 字节", f"a photo is limited to {limit:,} bytes")
+                )
+            raise PayloadTooLarge(
+                Text(
+                    f"部分“{part.name[:40]}”最多 {limit:,} 字节",
+                    f"the part '{part.name[:40]}' is limited to {limit:,} bytes",
+                )
+            )
 
     def on_end() -> None:
         ended[0] = True
 
     total = 0
     try:
-        parser = MultipartParser(boundary, callbacks={  # type: ignore[arg-type]
-            "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-            "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data, "on_end": on_end})
-        chunks = stream.__aiter__()
-        while True:
-            try:
-                # An idle client (a stalled phone) must not hold the request forever.
-                chunk = await asyncio.wait_for(chunks.__anext__(), timeout=idle_seconds)
-            except StopAsyncIteration:
-                break
-            except TimeoutError as exc:
-                raise BodyTimeout(f"no data for {idle_seconds:.0f} s") from exc
+        parser = MultipartParser(
+            boundary,
+            callbacks={
+                "on_part_begin": on_part_begin,
+                "on_header_field": on_header_field,
+                "on_header_value": on_header_value,
+                "on_header_end": on_header_end,
+                "on_headers_finished": on_headers_finished,
+                "on_part_data": on_part_data,
+                "on_end": on_end,
+            },
+        )
+        # An idle client (a stalled phone) or one trickling bytes must not hold the request forever.
+        async for chunk in timed_chunks(stream, idle_seconds, min_bytes_per_s):
             total += len(chunk)
             if total > limits.total_bytes:
-                raise PayloadTooLarge(f"the request is limited to {limits.total_bytes:,} bytes")
+                raise PayloadTooLarge(
+                    Text(
+                        f"请求最多 {limits.total_bytes:,} 字节",
+                        f"the request is limited to {limits.total_bytes:,} bytes",
+                    )
+                )
             parser.write(chunk)
         parser.finalize()
     except (MultipartParseError, ValueError) as exc:
-        raise MalformedMultipart(str(exc)[:200]) from exc
+        raise MalformedMultipart(Text(f"multipart 请求体无法解析：{str(exc)[:200]}", str(exc)[:200])) from exc
     if not ended[0]:
-        raise MalformedMultipart("the body ended before the closing boundary")
+        raise MalformedMultipart(
+            Text("请求体在结束 boundary 之前中断", "the body ended before the closing boundary")
+        )
     return parts
 
 
@@ -178,6 +220,13 @@ def json_part(parts: list[Part], name: str) -> bytes:
     """The bytes of the single part called ``name`` (sent as application/json or text/plain)."""
     found = [p for p in parts if p.name == name]
     if len(found) != 1:
-        raise ValidationProblem([{"loc": [name], "msg": f"exactly one '{name}' part is required, got {len(found)}",
-                                  "type": "missing" if not found else "duplicate"}])
+        raise ValidationProblem(
+            [
+                {
+                    "loc": [name],
+                    "msg": f"exactly one '{name}' part is required, got {len(found)}",
+                    "type": "missing" if not found else "duplicate",
+                }
+            ]
+        )
     return bytes(found[0].data)

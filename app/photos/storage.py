@@ -1,9 +1,10 @@
 """Where photo bytes live, behind one small interface: a local directory (default) or S3.
 
 Keys are ours, never a client's file name: ``originals/ab/abcdef...`` (content-addressed by the
-sha256 of the bytes) and ``thumbnails/...``/``display/...`` for the derivatives. Writes are atomic
-(a temporary file renamed into place), so a crash never leaves half a photo under a real key; it may
-leave a ``.tmp-*`` file beside it, which ``grid-inspector sweep-orphans`` removes (app.photos.sweeper).
+sha256 of the bytes) and ``thumbnails/...``, ``display/...`` and ``stripped/...`` (the original without
+its metadata) for the derivatives. Writes are atomic (a temporary file renamed into place), so a crash
+never leaves half a photo under a real key; it may leave a ``.tmp-*`` file beside it, which
+``grid-inspector sweep-orphans`` removes (app.photos.sweeper).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Protocol
 
-VARIANTS = ("originals", "thumbnails", "display")
+VARIANTS = ("originals", "thumbnails", "display", "stripped")  # stripped: the original without metadata
 TEMPORARY_PREFIX = ".tmp-"  # the name of a file being written (LocalStorage), never a real key
 
 
@@ -110,8 +111,11 @@ class LocalStorage:
         base = self._path(prefix) if prefix else self.root
         if not base.exists():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file()
-                      and not p.name.startswith(TEMPORARY_PREFIX))
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(TEMPORARY_PREFIX)
+        )
 
     def entries(self, prefix: str = "", *, recursive: bool = True) -> Iterator[Entry]:
         base = self._path(prefix) if prefix.strip("/") else self.root
@@ -144,8 +148,9 @@ class LocalStorage:
 class S3Storage:
     """An S3-compatible bucket (AWS, MinIO, OSS...) through boto3 (``pip install boto3``)."""
 
-    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None,
-                 prefix: str = "") -> None:
+    def __init__(
+        self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None, prefix: str = ""
+    ) -> None:
         import boto3  # an optional dependency: only deployments that use S3 install it
 
         self.bucket, self.prefix = bucket, prefix.strip("/")
@@ -168,7 +173,7 @@ class S3Storage:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
             return True
-        except Exception:  # noqa: BLE001 - botocore's 404 is a ClientError
+        except Exception:
             return False
 
     def delete(self, key: str) -> None:
@@ -176,8 +181,12 @@ class S3Storage:
 
     def keys(self, prefix: str) -> list[str]:
         out: list[str] = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
-            out.extend(obj["Key"][len(self.prefix) + 1 if self.prefix else 0:] for obj in page.get("Contents", []))
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._key(prefix)
+        ):
+            out.extend(
+                obj["Key"][len(self.prefix) + 1 if self.prefix else 0 :] for obj in page.get("Contents", [])
+            )
         return out
 
     def entries(self, prefix: str = "", *, recursive: bool = True) -> Iterator[Entry]:
@@ -185,7 +194,9 @@ class S3Storage:
         full = self._key(folder) + "/" if folder else (f"{self.prefix}/" if self.prefix else "")
         extra = {} if recursive else {"Delimiter": "/"}
         skip = len(self.prefix) + 1 if self.prefix else 0
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full, **extra):
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=full, **extra
+        ):
             for obj in page.get("Contents", []):
                 yield Entry(obj["Key"][skip:], obj["LastModified"].timestamp(), obj["Size"])
 
@@ -202,5 +213,5 @@ class S3Storage:
         try:
             self.client.head_bucket(Bucket=self.bucket)
             return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             return False

@@ -60,21 +60,25 @@ class SweepReport:
         """The report as the command line prints it."""
         verb = "would delete" if self.dry_run else "deleted"
         fresh = "kept {} younger than the grace period"
-        out = [f"Orphan sweep, grace period {self.older_than_s:g} s" + (" (dry run: nothing deleted):" if self.dry_run
-                                                                        else ":"),
-               f"  photos in storage:      {self.stored_photos} ({self.referenced} referenced by a photos row)",
-               f"  orphans:                {verb} {self.orphans_swept} ({self.orphan_files_swept} files), "
-               + fresh.format(self.orphans_kept_fresh),
-               f"  temporary files:        {verb} {self.temporaries_swept}, "
-               + fresh.format(self.temporaries_kept_fresh),
-               f"  unknown keys:           {self.unknown_keys} (left alone)",
-               f"  rows without original:  {self.missing_originals}"]
+        out = [
+            f"Orphan sweep, grace period {self.older_than_s:g} s"
+            + (" (dry run: nothing deleted):" if self.dry_run else ":"),
+            f"  photos in storage:      {self.stored_photos} ({self.referenced} referenced by a photos row)",
+            f"  orphans:                {verb} {self.orphans_swept} ({self.orphan_files_swept} files), "
+            + fresh.format(self.orphans_kept_fresh),
+            f"  temporary files:        {verb} {self.temporaries_swept}, "
+            + fresh.format(self.temporaries_kept_fresh),
+            f"  unknown keys:           {self.unknown_keys} (left alone)",
+            f"  rows without original:  {self.missing_originals}",
+        ]
         if self.swept_sample:
             more = " ..." if self.orphans_swept > SAMPLE else ""
             out.append(f"  orphans {verb}: {', '.join(sha[:16] for sha in self.swept_sample)}{more}")
         if self.missing_sample:
-            out.append(f"  WARNING photos rows whose original is missing: {', '.join(self.missing_sample)}"
-                       f"{' ...' if self.missing_originals > SAMPLE else ''}")
+            out.append(
+                f"  WARNING photos rows whose original is missing: {', '.join(self.missing_sample)}"
+                f"{' ...' if self.missing_originals > SAMPLE else ''}"
+            )
         return out
 
 
@@ -94,7 +98,12 @@ def _list_shard(storage: Storage, shard: str) -> _Shard:
             folder, _, name = entry.key.rpartition("/")
             if name.startswith(TEMPORARY_PREFIX):
                 out.temporaries.append(entry)
-            elif folder == f"{variant}/{shard}" and len(name) == 64 and name.startswith(shard) and set(name) <= HEX:
+            elif (
+                folder == f"{variant}/{shard}"
+                and len(name) == 64
+                and name.startswith(shard)
+                and set(name) <= HEX
+            ):
                 out.files[name].append(entry)
                 if variant == "originals":
                     out.originals.add(name)
@@ -115,9 +124,12 @@ async def _referenced_among(db: Database, shas: list[str]) -> set[str]:
     found: set[str] = set()
     async with db.sessionmaker() as session:
         for i in range(0, len(shas), 500):
-            batch = shas[i:i + 500]
-            found.update((await session.execute(select(Photo.sha256).where(Photo.sha256.in_(batch)).distinct()))
-                         .scalars())
+            batch = shas[i : i + 500]
+            found.update(
+                (
+                    await session.execute(select(Photo.sha256).where(Photo.sha256.in_(batch)).distinct())
+                ).scalars()
+            )
     return found
 
 
@@ -130,8 +142,15 @@ def _still_old(storage: Storage, entries: list[Entry], cutoff: float) -> bool:
     return True
 
 
-async def sweep_orphans(storage: Storage, db: Database, *, older_than: float = 3600.0, dry_run: bool = False,
-                        now: float | None = None, progress: Callable[[str], None] | None = None) -> SweepReport:
+async def sweep_orphans(
+    storage: Storage,
+    db: Database,
+    *,
+    older_than: float = 3600.0,
+    dry_run: bool = False,
+    now: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SweepReport:
     """Delete the files of sha256s that no ``photos`` row references and stale ``.tmp-*`` files.
 
     ``older_than``: the grace period in seconds; only files last written before ``now - older_than`` go
@@ -150,8 +169,11 @@ async def sweep_orphans(storage: Storage, db: Database, *, older_than: float = 3
                 await asyncio.to_thread(storage.delete, entry.key)
 
     # Temporaries at the top level: LocalStorage's writability probe killed mid-way.
-    top = [e for e in await asyncio.to_thread(lambda: list(storage.entries("", recursive=False)))
-           if e.key.startswith(TEMPORARY_PREFIX)]
+    top = [
+        e
+        for e in await asyncio.to_thread(lambda: list(storage.entries("", recursive=False)))
+        if e.key.startswith(TEMPORARY_PREFIX)
+    ]
     for number, shard in enumerate(SHARDS):
         if progress and number and number % 64 == 0:
             progress(f"{number}/{len(SHARDS)} shards")
@@ -167,10 +189,15 @@ async def sweep_orphans(storage: Storage, db: Database, *, older_than: float = 3
         report.referenced += sum(1 for sha in listed.files if sha in referenced)
         missing = sorted(referenced - listed.originals)
         report.missing_originals += len(missing)
-        report.missing_sample += missing[:SAMPLE - len(report.missing_sample)]
-        candidates = {sha: entries for sha, entries in listed.files.items()
-                      if sha not in referenced and max(e.modified for e in entries) <= cutoff}
-        report.orphans_kept_fresh += sum(1 for sha in listed.files if sha not in referenced and sha not in candidates)
+        report.missing_sample += missing[: SAMPLE - len(report.missing_sample)]
+        candidates = {
+            sha: entries
+            for sha, entries in listed.files.items()
+            if sha not in referenced and max(e.modified for e in entries) <= cutoff
+        }
+        report.orphans_kept_fresh += sum(
+            1 for sha in listed.files if sha not in referenced and sha not in candidates
+        )
         if not candidates:
             continue
         # Check again just before deleting: a row committed or a file rewritten since the listing wins.

@@ -1,4 +1,4 @@
-"""The supervisors' case filters of API.md, shared by the list (``GET /api/v1/reports``) and the
+"""The supervisors' case filters of docs/api.md, shared by the list (``GET /api/v1/reports``) and the
 export (``GET /api/v1/reports/export``), as one SQL condition on :class:`Case`.
 
 Every filter is written so PostgreSQL can answer it from an index with bound parameters (see the
@@ -11,25 +11,43 @@ is fixed by the share of the limit it had used.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Request
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.cases.models import Case, Source, Status
+from app.cases.pending import Pending, pending_condition
+from app.cases.queries import Light, light_condition, light_is, statuses_in
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep
 from app.core.errors import ValidationProblem, refuse_unknown_parameters
 from app.core.schemas import Instant, text_problem
 from app.grids.models import GridCell, subtree
-from app.reports.models import OPEN_STATUSES, Case, Status
 
-Light = Literal["green", "yellow", "red"]
-FILTER_NAMES = frozenset({"status", "light", "overdue", "unit", "category", "grid", "reporter", "bbox",
-                          "created_from", "created_to", "updated_since", "q"})
+FILTER_NAMES = frozenset(
+    {
+        "pending",
+        "source",
+        "round",
+        "status",
+        "light",
+        "overdue",
+        "unit",
+        "category",
+        "grid",
+        "reporter",
+        "bbox",
+        "created_from",
+        "created_to",
+        "updated_since",
+        "q",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -38,33 +56,6 @@ class CaseFilter:
 
     condition: ColumnElement[bool]
     updated_since: dt.datetime | None
-
-
-def statuses_in(statuses: Iterable[Status]) -> ColumnElement[bool]:
-    """``status IN (...)`` with the values written into the SQL (a closed enum, so safe), so that the
-    planner can prove the open cases' partial index applies even in a prepared statement."""
-    return Case.status.in_([literal_column(f"'{s.value}'") for s in sorted(set(statuses), key=list(Status).index)])
-
-
-OPEN = statuses_in(OPEN_STATUSES)
-
-
-def light_condition(light: Light, now: dt.datetime) -> ColumnElement[bool]:
-    """Cases whose traffic light is ``light`` at ``now`` (DOMAIN.md: 80 % and 100 % of the limit).
-
-    Only open cases have a light; saying so lets PostgreSQL read the open cases' index."""
-    return and_(OPEN, _light(light, now))
-
-
-def _light(light: Light, now: dt.datetime) -> ColumnElement[bool]:
-    running = Case.clock_started_at.is_not(None)
-    held = and_(Case.status == Status.on_hold.value, Case.limit_seconds > 0)
-    if light == "red":
-        return or_(and_(running, Case.due_at < now), and_(held, Case.used_seconds > Case.limit_seconds))
-    if light == "yellow":
-        return or_(and_(running, Case.yellow_at <= now, Case.due_at >= now),
-                   and_(held, Case.used_seconds >= 0.8 * Case.limit_seconds, Case.used_seconds <= Case.limit_seconds))
-    return or_(and_(running, Case.yellow_at > now), and_(held, Case.used_seconds < 0.8 * Case.limit_seconds))
 
 
 def category_condition(category: str) -> ColumnElement[bool]:
@@ -89,8 +80,11 @@ def _bbox(bbox: str) -> ColumnElement[bool]:
 
 
 async def _grid(session: AsyncSession, grid: int) -> ColumnElement[bool]:
-    row = (await session.execute(select(GridCell.path, exists().where(GridCell.parent_id == grid))
-                                 .where(GridCell.id == grid))).one_or_none()
+    row = (
+        await session.execute(
+            select(GridCell.path, exists().where(GridCell.parent_id == grid)).where(GridCell.id == grid)
+        )
+    ).one_or_none()
     if row is None:
         raise _invalid("grid", "no such grid cell", "not_found")
     path, has_children = row
@@ -102,11 +96,17 @@ def _created(start: dt.datetime | None, end: dt.datetime | None) -> ColumnElemen
     """Filed in ``[start, end)``. Ids grow with filing time but the planner cannot know it, so the
     window also bounds the ids exactly (the smallest id filed in it, from the (created_at, id)
     index): a page then starts where the window does instead of walking every older case."""
-    window = [c for c in (start is not None and Case.created_at >= start,
-                          end is not None and Case.created_at < end) if c is not False]
+    window = [
+        c
+        for c in (start is not None and Case.created_at >= start, end is not None and Case.created_at < end)
+        if c is not False
+    ]
     inner = aliased(Case)
-    inner_window = [c for c in (start is not None and inner.created_at >= start,
-                                end is not None and inner.created_at < end) if c is not False]
+    inner_window = [
+        c
+        for c in (start is not None and inner.created_at >= start, end is not None and inner.created_at < end)
+        if c is not False
+    ]
     # min(id + 0), not min(id): PostgreSQL turns min(id) into a walk of the primary key from its start
     # (400 ms at 1M); the expression makes it read the window's entries of (created_at, id) instead.
     first_id = select(func.min(inner.id + 0)).where(*inner_window).scalar_subquery()
@@ -119,41 +119,105 @@ def case_filters(extra: frozenset[str]) -> Callable[..., Coroutine[Any, Any, Cas
     known = FILTER_NAMES | extra
 
     async def dependency(
-        request: Request, session: SessionDep,
+        request: Request,
+        session: SessionDep,
         status: Annotated[list[Status], Query(description="repeat for several")] = [],  # noqa: B006
-        light: Light | None = None,
+        light: Annotated[
+            Light | None,
+            Query(description="the traffic light now: green, yellow, red, or paused (on hold)"),
+        ] = None,
         overdue: Annotated[bool | None, Query(description="true: red only; false: all but red")] = None,
-        unit: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="the unit holding the case")] = None,
-        category: Annotated[str | None, Query(pattern=r"^([0-9]{2}|[0-9]{5})$", description="a code or a major class")]
-        = None,
+        unit: Annotated[
+            int | None, Query(ge=1, le=MAX_DB_ID, description="the unit holding the case")
+        ] = None,
+        category: Annotated[
+            str | None, Query(pattern=r"^([0-9]{2}|[0-9]{5})$", description="a code or a major class")
+        ] = None,
         grid: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="a cell and all below it")] = None,
-        reporter: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
-        bbox: Annotated[str | None, Query(max_length=100, description="minLon,minLat,maxLon,maxLat (WGS-84)")]
-        = None,
-        created_from: Instant | None = None,
-        created_to: Annotated[Instant | None, Query(description="exclusive")] = None,
-        updated_since: Annotated[Instant | None, Query(description="delta sync: changes from then on, "
-                                                                         "tombstones included")] = None,
-        q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description or "
-                                                                                 "address, or a tracking code")] = None,
+        reporter: Annotated[
+            int | None, Query(ge=1, le=MAX_DB_ID, description="the user id of who filed it")
+        ] = None,
+        bbox: Annotated[
+            str | None, Query(max_length=100, description="minLon,minLat,maxLon,maxLat (WGS-84)")
+        ] = None,
+        created_from: Annotated[
+            Instant | None, Query(description="filed at or after (RFC 3339 with an offset)")
+        ] = None,
+        created_to: Annotated[
+            Instant | None, Query(description="filed before (exclusive; RFC 3339 with an offset)")
+        ] = None,
+        updated_since: Annotated[
+            Instant | None, Query(description="delta sync: changes from then on, tombstones included")
+        ] = None,
+        pending: Annotated[
+            list[Pending],
+            Query(
+                description="what waits for a dispatcher (repeat for several): extension (延期) or hold (挂账) "
+                "requests, redispatch (returned by the unit, 回退)"
+            ),
+        ] = [],  # noqa: B006
+        source: Annotated[
+            list[Source],
+            Query(description="where the case came from (repeat for several): app, api, open311, inspection"),
+        ] = [],  # noqa: B006
+        round_id: Annotated[
+            int | None,
+            Query(
+                alias="round",
+                ge=1,
+                le=MAX_DB_ID,
+                description="a campaign round's failures (source inspection)",
+            ),
+        ] = None,
+        q: Annotated[
+            str | None,
+            Query(
+                min_length=1,
+                max_length=100,
+                description="text in the description or address, or a tracking code",
+            ),
+        ] = None,
     ) -> CaseFilter:
         refuse_unknown_parameters(request.query_params, known)
         if updated_since is not None:
-            moving = [name for name, value in (("status", status), ("light", light), ("overdue", overdue),
-                                               ("unit", unit)) if value not in (None, [])]
+            moving = [
+                name
+                for name, value in (
+                    ("pending", pending),
+                    ("status", status),
+                    ("light", light),
+                    ("overdue", overdue),
+                    ("unit", unit),
+                )
+                if value not in (None, [])
+            ]
             if moving:
-                raise ValidationProblem([{"loc": ["query", name], "msg": "a case can stop matching this filter "
-                                          "without a change a delta sync would show; sync without it",
-                                          "type": "not_with_updated_since"} for name in moving],
-                                        code="unsupported_filter")
+                raise ValidationProblem(
+                    [
+                        {
+                            "loc": ["query", name],
+                            "msg": "a case can stop matching this filter "
+                            "without a change a delta sync would show; sync without it",
+                            "type": "not_with_updated_since",
+                        }
+                        for name in moving
+                    ],
+                    code="unsupported_filter",
+                )
         now = utcnow()
         parts: list[ColumnElement[bool]] = []
         if status:
             parts.append(statuses_in(status))
+        if pending:
+            parts.append(or_(*[pending_condition(kind) for kind in pending]))
+        if source:
+            parts.append(Case.source.in_(list(source)))
+        if round_id is not None:
+            parts.append(Case.round_id == round_id)
         if light is not None:
             parts.append(light_condition(light, now))
         if overdue is not None:
-            parts.append(light_condition("red", now) if overdue else ~_light("red", now))
+            parts.append(light_condition("red", now) if overdue else ~light_is("red", now))
         if unit is not None:
             parts.append(Case.unit_id == unit)
         if category is not None:
@@ -172,8 +236,13 @@ def case_filters(extra: frozenset[str]) -> Callable[..., Coroutine[Any, Any, Cas
             if text_problem(q):
                 raise _invalid("q", text_problem(q) or "", "text_invalid")
             # A tracking code read out over the phone finds its case too.
-            parts.append(or_(Case.description.icontains(q, autoescape=True), Case.address.icontains(q, autoescape=True),
-                             Case.tracking_code == q.strip().upper()))
+            parts.append(
+                or_(
+                    Case.description.icontains(q, autoescape=True),
+                    Case.address.icontains(q, autoescape=True),
+                    Case.tracking_code == q.strip().upper(),
+                )
+            )
         return CaseFilter(condition=and_(true(), *parts), updated_since=updated_since)
 
     return dependency

@@ -29,15 +29,17 @@ async def candidates_on(session: AsyncSession, cell_ids: Sequence[int]) -> dict[
     rows = await session.execute(
         select(Assignment.id, Assignment.unit_id, Unit.name, Assignment.grid_id, Assignment.category_code)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.grid_id.in_(list(cell_ids)), Unit.active.is_(True)))
+        .where(Assignment.grid_id.in_(list(cell_ids)), Unit.active.is_(True))
+    )
     by_cell: dict[int, list[Candidate]] = defaultdict(list)
     for assignment_id, unit_id, unit_name, grid_id, category_code in rows:
         by_cell[grid_id].append(Candidate(assignment_id, unit_id, unit_name, grid_id, category_code))
     return by_cell
 
 
-async def route_point(session: AsyncSession, cache: GridIndexCache, lon: float, lat: float,
-                      category_code: str) -> Routed:
+async def route_point(
+    session: AsyncSession, cache: GridIndexCache, lon: float, lat: float, category_code: str
+) -> Routed:
     """Who answers for ``category_code`` at (lon, lat) WGS-84 degrees, and why.
 
     Raises 422 ``unknown_category`` or ``outside_service_area``. Rules: app.routing.rules.

@@ -1,4 +1,4 @@
-"""The assessment figures (DOMAIN.md "Assessment", 综合评价/考核) as data: each is a ratio of two
+"""The assessment figures (docs/domain.md "Assessment", 综合评价/考核) as data: each is a ratio of two
 counts that app.stats.service computes in SQL, with the definition shipped in every response.
 
 The cohort of a period is the cases *filed* in ``[from, to)`` (not deleted), judged as they stand
@@ -15,7 +15,7 @@ when the figures are asked for. The counts, per group and in total:
 - ``closed`` 结案数 and ``closed_on_time`` 按期结案数: closed cases, and those of them resolved by their
   deadline (a self-handled case was resolved on the spot, so on time).
 - ``dispatched`` 派遣数: cases dispatched at least once; ``due_to_handle`` 应处置数: dispatched, and
-  resolved or late; ``handled_on_time`` 按时处置数: resolved by the deadline. DOMAIN.md divides by the
+  resolved or late; ``handled_on_time`` 按时处置数: resolved by the deadline. docs/domain.md divides by the
   cases dispatched; cases still inside their limit are left out so that a unit is not marked down
   for work it still has time to do.
 - ``reworked``: due-to-close cases sent back at least once by a failed on-site check (返工).
@@ -32,8 +32,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-COUNTS = ("filed", "decided", "registered", "due_to_close", "closed", "closed_on_time", "dispatched",
-          "due_to_handle", "handled_on_time", "reworked", "dispatches", "returns", "extended", "held", "resolved")
+COUNTS = (
+    "filed",
+    "decided",
+    "registered",
+    "due_to_close",
+    "closed",
+    "closed_on_time",
+    "dispatched",
+    "due_to_handle",
+    "handled_on_time",
+    "reworked",
+    "dispatches",
+    "returns",
+    "extended",
+    "held",
+    "resolved",
+)
 SUMS = ("handling_hours",)
 
 
@@ -50,21 +65,41 @@ class Figure:
 FIGURES = (
     Figure("closure_rate", "结案率", "closure rate", "closed", "due_to_close"),
     Figure("on_time_closure_rate", "按期结案率", "on-time closure rate", "closed_on_time", "due_to_close"),
-    Figure("on_time_handling_rate", "按时处置率", "on-time handling rate", "handled_on_time", "due_to_handle"),
+    Figure(
+        "on_time_handling_rate", "按时处置率", "on-time handling rate", "handled_on_time", "due_to_handle"
+    ),
     Figure("rework_rate", "返工率", "rework rate", "reworked", "due_to_close"),
     Figure("return_rate", "回退率", "mis-dispatch (return) rate", "returns", "dispatches"),
     Figure("extension_rate", "延期率", "extension rate", "extended", "dispatched"),
     Figure("hold_rate", "挂账率", "hold rate", "held", "dispatched"),
-    Figure("average_handling_hours", "平均处置时长(小时)", "average handling time (hours)", "handling_hours",
-           "resolved", per_case=True),
+    Figure(
+        "average_handling_hours",
+        "平均处置时长(小时)",
+        "average handling time (hours)",
+        "handling_hours",
+        "resolved",
+        per_case=True,
+    ),
     Figure("registration_rate", "有效上报率", "share of reports registered", "registered", "decided"),
 )
 
 COUNT_LABELS_ZH = {
-    "filed": "上报数", "decided": "已受理判定数", "registered": "立案数", "due_to_close": "应结案数", "closed": "结案数",
-    "closed_on_time": "按期结案数", "dispatched": "派遣数", "due_to_handle": "应处置数", "handled_on_time": "按时处置数",
-    "reworked": "返工案件数", "dispatches": "派遣次数", "returns": "回退次数", "extended": "延期案件数", "held": "挂账案件数",
-    "resolved": "处置完毕数", "handling_hours": "处置用时(小时)",
+    "filed": "上报数",
+    "decided": "已受理判定数",
+    "registered": "立案数",
+    "due_to_close": "应结案数",
+    "closed": "结案数",
+    "closed_on_time": "按期结案数",
+    "dispatched": "派遣数",
+    "due_to_handle": "应处置数",
+    "handled_on_time": "按时处置数",
+    "reworked": "返工案件数",
+    "dispatches": "派遣次数",
+    "returns": "回退次数",
+    "extended": "延期案件数",
+    "held": "挂账案件数",
+    "resolved": "处置完毕数",
+    "handling_hours": "处置用时(小时)",
 }
 
 

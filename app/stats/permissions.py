@@ -1,4 +1,4 @@
-"""Who may ask for figures: every staff role, each over the cases they may see (app.reports.access),
+"""Who may ask for figures: every staff role, each over the cases they may see (app.cases.permissions),
 so a unit's staff get their own unit's figures and a worker those of their cells; never API keys."""
 
 from typing import Annotated

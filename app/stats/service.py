@@ -15,17 +15,21 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.cases.models import OPEN_STATUSES, Alert, Case, CaseEvent, Status
+from app.cases.queries import light_condition
 from app.categories.models import Category
 from app.grids.models import GridCell, subtree
-from app.reports.filters import light_condition
-from app.reports.models import OPEN_STATUSES, Alert, Case, CaseEvent, Status
 from app.stats.figures import COUNTS, FIGURES, SUMS, ratio
 from app.units.models import Unit
 
 GroupBy = Literal["unit", "grid", "worker", "category"]
 UNGROUPED = {"unit": "未派遣(调度队列)", "worker": "第三方系统", "grid": "", "category": ""}
-_KEYS: dict[str, Any] = {"unit": Case.unit_id, "grid": Case.grid_id, "worker": Case.reporter_id,
-                         "category": Case.category_code}
+_KEYS: dict[str, Any] = {
+    "unit": Case.unit_id,
+    "grid": Case.grid_id,
+    "worker": Case.reporter_id,
+    "category": Case.category_code,
+}
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -34,11 +38,13 @@ def _count(condition: ColumnElement[bool]) -> Any:
 
 def late(now: dt.datetime) -> ColumnElement[bool]:
     """Past the deadline as it stands at ``now``: the clock ran out, or it was stopped too late (resolved
-    after the deadline, or put on hold with more than the limit used). A stopped clock keeps no due
-    time, so the stopped cases are judged by what was recorded when it stopped."""
-    return or_(and_(Case.clock_started_at.is_not(None), Case.due_at <= now),
-               and_(Case.status == Status.resolved.value, Case.resolved_on_time.is_(False)),
-               and_(Case.status == Status.on_hold.value, Case.used_seconds > Case.limit_seconds))
+    after the deadline, or put on hold with more than the limit used). A stopped clock's deadline is the
+    one that stood when it stopped, so the stopped cases are judged by what was recorded then."""
+    return or_(
+        and_(Case.clock_started_at.is_not(None), Case.due_at <= now),
+        and_(Case.status == Status.resolved.value, Case.resolved_on_time.is_(False)),
+        and_(Case.status == Status.on_hold.value, Case.used_seconds > Case.limit_seconds),
+    )
 
 
 def _case_aggregates(now: dt.datetime) -> list[Any]:
@@ -63,7 +69,9 @@ def _case_aggregates(now: dt.datetime) -> list[Any]:
         _count(and_(dispatched, Case.extension_count > 0)).label("extended"),
         _count(and_(dispatched, Case.hold_count > 0)).label("held"),
         _count(handled).label("resolved"),
-        (func.coalesce(func.sum(case((handled, Case.used_seconds), else_=0.0)), 0.0) / 3600.0).label("handling_hours"),
+        (func.coalesce(func.sum(case((handled, Case.used_seconds), else_=0.0)), 0.0) / 3600.0).label(
+            "handling_hours"
+        ),
         *[_count(Case.status == s.value).label(f"state_{s.value}") for s in Status],
     ]
 
@@ -75,8 +83,11 @@ async def _names(session: AsyncSession, group_by: GroupBy, keys: set[Any]) -> di
     if group_by == "unit":
         rows = await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(keys)))
     elif group_by == "worker":
-        rows = await session.execute(select(User.id, func.coalesce(func.nullif(User.display_name, ""), User.username))
-                                     .where(User.id.in_(keys)))
+        rows = await session.execute(
+            select(User.id, func.coalesce(func.nullif(User.display_name, ""), User.username)).where(
+                User.id.in_(keys)
+            )
+        )
     elif group_by == "category":
         rows = await session.execute(select(Category.code, Category.name_zh).where(Category.code.in_(keys)))
     else:
@@ -90,15 +101,23 @@ async def _grid_groups(session: AsyncSession, root: GridCell | None, cell_ids: s
     if not cell_ids:
         return {}
     if root is None:
-        groups = dict((await session.execute(select(GridCell.path, GridCell.id)
-                                             .where(GridCell.parent_id.is_(None)))).all())
+        groups = dict(
+            (
+                await session.execute(select(GridCell.path, GridCell.id).where(GridCell.parent_id.is_(None)))
+            ).all()
+        )
         if len(groups) == 1:  # one district: its children say more than one row would
             root = await session.get(GridCell, next(iter(groups.values())))
     if root is not None:
-        groups = dict((await session.execute(select(GridCell.path, GridCell.id)
-                                             .where(GridCell.parent_id == root.id))).all())
+        groups = dict(
+            (
+                await session.execute(select(GridCell.path, GridCell.id).where(GridCell.parent_id == root.id))
+            ).all()
+        )
         groups[root.path] = root.id
-    paths = dict((await session.execute(select(GridCell.id, GridCell.path).where(GridCell.id.in_(cell_ids)))).all())
+    paths = dict(
+        (await session.execute(select(GridCell.id, GridCell.path).where(GridCell.id.in_(cell_ids)))).all()
+    )
     out = {}
     for cell_id, path in paths.items():
         ids = path.strip("/").split("/")
@@ -108,21 +127,38 @@ async def _grid_groups(session: AsyncSession, root: GridCell | None, cell_ids: s
     return out
 
 
-async def assessment(session: AsyncSession, scope: ColumnElement[bool], group_by: GroupBy, start: dt.datetime,
-                     end: dt.datetime, root: GridCell | None, now: dt.datetime) -> dict[str, Any]:
+async def assessment(
+    session: AsyncSession,
+    scope: ColumnElement[bool],
+    group_by: GroupBy,
+    start: dt.datetime,
+    end: dt.datetime,
+    root: GridCell | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
     """Figures of the cases filed in ``[start, end)`` that ``scope`` admits (the caller's view),
     grouped by ``group_by``; with ``root``, only its subtree (and, for ``grid``, by its children)."""
     cohort = and_(scope, Case.deleted_at.is_(None), Case.created_at >= start, Case.created_at < end)
     if root is not None:
         cohort = and_(cohort, subtree(Case.grid_path, root.path))
     key = _KEYS[group_by]
-    rows = (await session.execute(select(key.label("key"), *_case_aggregates(now)).where(cohort).group_by(key))).all()
+    rows = (
+        await session.execute(select(key.label("key"), *_case_aggregates(now)).where(cohort).group_by(key))
+    ).all()
     event_key = CaseEvent.unit_id if group_by == "unit" else key
-    event_rows = (await session.execute(
-        select(event_key.label("key"), _count(CaseEvent.action == "dispatch").label("dispatches"),
-               _count(CaseEvent.action == "return").label("returns"))
-        .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-        .where(cohort, CaseEvent.action.in_(("dispatch", "return"))).group_by(event_key))).all()
+    event_rows = (
+        await session.execute(
+            select(
+                event_key.label("key"),
+                _count(CaseEvent.action == "dispatch").label("dispatches"),
+                _count(CaseEvent.action == "return").label("returns"),
+            )
+            .select_from(CaseEvent)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(cohort, CaseEvent.action.in_(("dispatch", "return")))
+            .group_by(event_key)
+        )
+    ).all()
 
     mapping: dict[Any, Any] | None = None
     if group_by == "grid":
@@ -139,8 +175,10 @@ async def assessment(session: AsyncSession, scope: ColumnElement[bool], group_by
         bucket["returns"] += float(r.returns)
     names = await _names(session, group_by, set(totals))
     names[None] = UNGROUPED[group_by]
-    groups = [{"key": None if k is None else str(k), "name": names.get(k), **_present(v)}
-              for k, v in sorted(totals.items(), key=lambda kv: (kv[0] is None, str(kv[0])))]
+    groups = [
+        {"key": None if k is None else str(k), "name": names.get(k), **_present(v)}
+        for k, v in sorted(totals.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
+    ]
     overall: dict[str, float] = defaultdict(float)
     for v in totals.values():
         for name, value in v.items():
@@ -155,35 +193,68 @@ def _present(sums: dict[str, float]) -> dict[str, Any]:
         "counts": counts,
         "handling_hours": values["handling_hours"],
         "by_state": {s.value: int(sums.get(f"state_{s.value}", 0)) for s in Status},
-        "figures": {f.key: {"numerator": values[f.numerator], "denominator": values[f.denominator],
-                            "value": ratio(values[f.numerator], values[f.denominator], 2 if f.per_case else 4)}
-                    for f in FIGURES},
+        "figures": {
+            f.key: {
+                "numerator": values[f.numerator],
+                "denominator": values[f.denominator],
+                "value": ratio(values[f.numerator], values[f.denominator], 2 if f.per_case else 4),
+            }
+            for f in FIGURES
+        },
     }
 
 
-async def overview(session: AsyncSession, scope: ColumnElement[bool], today_start: dt.datetime,
-                   now: dt.datetime) -> dict[str, Any]:
+async def overview(
+    session: AsyncSession, scope: ColumnElement[bool], today_start: dt.datetime, now: dt.datetime
+) -> dict[str, Any]:
     """Open cases by state and by light, today's new and closed, and open veto alerts (in ``scope``)."""
     alive = and_(scope, Case.deleted_at.is_(None))
     open_ = Case.status.in_([s.value for s in OPEN_STATUSES])
-    lights = {name: _count(light_condition(name, now)).label(name) for name in ("green", "yellow", "red")}
-    row = (await session.execute(select(func.count().label("open"), *lights.values(),
-                                        *[_count(Case.status == s.value).label(s.value) for s in OPEN_STATUSES])
-                                 .where(alive, open_))).one()
-    new_today = (await session.execute(select(func.count()).where(alive, Case.created_at >= today_start))).scalar_one()
-    closed_today = (await session.execute(select(func.count()).where(
-        alive, Case.status == Status.closed.value, Case.closed_at >= today_start))).scalar_one()
-    alerts = (await session.execute(
-        select(Alert.id, Alert.case_id, Alert.kind, Alert.message, Alert.created_at)
-        .join(Case, Case.id == Alert.case_id)
-        .where(alive, open_, Alert.acknowledged_at.is_(None)).order_by(Alert.id.desc()).limit(20))).all()
-    alert_count = (await session.execute(select(func.count()).select_from(Alert).join(Case, Case.id == Alert.case_id)
-                                         .where(alive, open_, Alert.acknowledged_at.is_(None)))).scalar_one()
+    lights = {
+        name: _count(light_condition(name, now)).label(name) for name in ("green", "yellow", "red", "paused")
+    }
+    row = (
+        await session.execute(
+            select(
+                func.count().label("open"),
+                *lights.values(),
+                *[_count(Case.status == s.value).label(s.value) for s in OPEN_STATUSES],
+            ).where(alive, open_)
+        )
+    ).one()
+    new_today = (
+        await session.execute(select(func.count()).where(alive, Case.created_at >= today_start))
+    ).scalar_one()
+    closed_today = (
+        await session.execute(
+            select(func.count()).where(
+                alive, Case.status == Status.closed.value, Case.closed_at >= today_start
+            )
+        )
+    ).scalar_one()
+    alerts = (
+        await session.execute(
+            select(Alert.id, Alert.case_id, Alert.kind, Alert.message, Alert.created_at)
+            .join(Case, Case.id == Alert.case_id)
+            .where(alive, open_, Alert.acknowledged_at.is_(None))
+            .order_by(Alert.id.desc())
+            .limit(20)
+        )
+    ).all()
+    alert_count = (
+        await session.execute(
+            select(func.count())
+            .select_from(Alert)
+            .join(Case, Case.id == Alert.case_id)
+            .where(alive, open_, Alert.acknowledged_at.is_(None))
+        )
+    ).scalar_one()
     return {
         "open": row.open,
         "open_by_state": {s.value: getattr(row, s.value) for s in OPEN_STATUSES},
-        "open_by_light": {name: getattr(row, name) for name in lights} | {
-            "none": row.open - sum(getattr(row, name) for name in lights)},
-        "new_today": new_today, "closed_today": closed_today,
+        "open_by_light": {name: getattr(row, name) for name in lights}
+        | {"none": row.open - sum(getattr(row, name) for name in lights)},
+        "new_today": new_today,
+        "closed_today": closed_today,
         "veto_alerts": {"open": alert_count, "latest": [dict(a._mapping) for a in alerts]},
     }

@@ -23,9 +23,14 @@ class UnitKind(str, enum.Enum):
 
 
 UNIT_KIND_LABELS_ZH = {
-    UnitKind.department: "职能部门", UnitKind.bureau: "局", UnitKind.street_office: "街道办事处",
-    UnitKind.community: "社区居委会", UnitKind.village_committee: "村委会", UnitKind.police: "公安交警",
-    UnitKind.enterprise: "企事业单位", UnitKind.other: "其他",
+    UnitKind.department: "职能部门",
+    UnitKind.bureau: "局",
+    UnitKind.street_office: "街道办事处",
+    UnitKind.community: "社区居委会",
+    UnitKind.village_committee: "村委会",
+    UnitKind.police: "公安交警",
+    UnitKind.enterprise: "企事业单位",
+    UnitKind.other: "其他",
 }
 
 _KIND_VALUES = ", ".join(f"'{k.value}'" for k in UnitKind)
@@ -40,7 +45,6 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(32))
     contact: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(64))
-    webhook_url: Mapped[str | None] = mapped_column(String(1024))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -55,7 +59,9 @@ class Assignment(Base):
 
     __tablename__ = "assignments"
     __table_args__ = (
-        CheckConstraint("category_code IS NULL OR length(category_code) IN (2, 5)", name="category_code_shape"),
+        CheckConstraint(
+            "category_code IS NULL OR length(category_code) IN (2, 5)", name="category_code_shape"
+        ),
         CheckConstraint("scope_code = coalesce(category_code, '')", name="scope_code_mirrors_category"),
         # NULLs are distinct in a UNIQUE constraint, so the general assignment is keyed by '' instead.
         UniqueConstraint("unit_id", "grid_id", "scope_code", name="uq_assignments_unit_grid_scope"),
@@ -67,3 +73,16 @@ class Assignment(Base):
     category_code: Mapped[str | None] = mapped_column(String(5))
     scope_code: Mapped[str] = mapped_column(String(5), default="")  # category_code, or '' when general
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Scope(str, enum.Enum):
+    category = "category"
+    major = "major"
+    general = "general"
+
+
+def scope_of(category_code: str | None) -> Scope:
+    """The specificity of an assignment's ``category_code`` (None, 2 or 5 digits)."""
+    if category_code is None:
+        return Scope.general
+    return Scope.major if len(category_code) == 2 else Scope.category

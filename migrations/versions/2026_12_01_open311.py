@@ -32,8 +32,9 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=40), nullable=True),
         sa.Column("device_id", sa.String(length=200), nullable=True),
         sa.Column("account_id", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_contacts_case_id_cases"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_contacts_case_id_cases"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_contacts")),
     )
 

@@ -1,6 +1,6 @@
-"""Every error is problem+json with a stable code; the OpenAPI document describes them."""
+"""Every error is problem+json with a stable code; the OpenAPI document describes them: app/core/errors.py."""
 
-PROBLEM = "application/problem+json"
+from tests.support.http import PROBLEM, client_of
 
 
 async def test_unknown_route_and_wrong_method_are_problems(client) -> None:  # type: ignore[no-untyped-def]
@@ -11,7 +11,9 @@ async def test_unknown_route_and_wrong_method_are_problems(client) -> None:  # t
 
 
 async def test_validation_errors_list_field_paths(client, world) -> None:  # type: ignore[no-untyped-def]
-    r = await client.post("/api/v1/units", json={"name": "", "kind": "x", "extra": 1}, headers=world.headers("admin"))
+    r = await client.post(
+        "/api/v1/units", json={"name": "", "kind": "x", "extra": 1}, headers=world.headers("admin")
+    )
     body = r.json()
     assert (r.status_code, body["code"], body["status"]) == (422, "validation_error", 422)
     assert {e["field"] for e in body["errors"]} == {"name", "kind", "extra"}
@@ -19,8 +21,11 @@ async def test_validation_errors_list_field_paths(client, world) -> None:  # typ
 
 
 async def test_malformed_json_body_is_422_not_500(client, world) -> None:  # type: ignore[no-untyped-def]
-    r = await client.post("/api/v1/units", content=b'{"name": ', headers={**world.headers("admin"),
-                                                                         "Content-Type": "application/json"})
+    r = await client.post(
+        "/api/v1/units",
+        content=b'{"name": ',
+        headers={**world.headers("admin"), "Content-Type": "application/json"},
+    )
     assert (r.status_code, r.json()["code"]) == (422, "validation_error")
 
 
@@ -32,3 +37,34 @@ async def test_openapi_documents_problems_and_examples(client) -> None:  # type:
     assert "example" in spec["components"]["schemas"]["LocateOut"]
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_a_trailing_slash_is_a_problem_not_a_redirect(client) -> None:  # type: ignore[no-untyped-def]
+    # Found by a newcomer's attack run: a trailing slash was answered with a redirect, not an error.
+    r = await client.get("/api/v1/categories/")
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_data_exception_is_422_an_unavailable_database_503_and_others_500(app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import DBAPIError
+
+    class DriverError(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    @app.get("/_raise/{sqlstate}")
+    async def _raise(sqlstate: str) -> None:
+        raise DBAPIError("INSERT ...", {}, DriverError(sqlstate))
+
+    async for c in client_of(app, raise_app_exceptions=False):
+        r = await c.get("/_raise/22021")
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_value")
+        r = await c.get("/_raise/53300")  # too many connections: the server's problem, worth retrying
+        assert (r.status_code, r.json()["code"], r.headers["retry-after"]) == (
+            503,
+            "database_unavailable",
+            "5",
+        )
+        r = await c.get("/_raise/42P01")  # an undefined table: our bug, not the client's
+        assert (r.status_code, r.json()["code"]) == (500, "internal_error")

@@ -27,7 +27,8 @@ How it is built, and why:
   the 401/403 answers are checked. Seeds are fixed (``SEED``, ``derandomize``), no Hypothesis database, no
   shrinking: CI sends the same requests every time.
 - Paths naming a case, photo, Open311 request or token are pointed, for every other case generated valid,
-  at one filed in the item's transaction, so they reach the handler and not only its 404.
+  at one filed in the item's transaction, so they reach the handler and not only its 404; paths naming a
+  campaign point, round or visit at an open round's visit to a market, made with the real checklists.
 - Nothing is excluded: the streamed export and the photo bytes go through ASGITransport quickly enough.
 
 Any failed check fails the test, with a curl line that reproduces it. The first run found five defects in the
@@ -62,17 +63,25 @@ from sqlalchemy import text
 
 from app.core.config import AuthSettings, DatabaseSettings, Settings
 from app.main import create_app
-from tests.support.reports import CENTRE, jpeg_at, report_files
+from tests.support.auth import bearer
+from tests.support.http import PROBLEM
+from tests.support.keys import new_api_key
+from tests.support.photos import jpeg_at
+from tests.support.reports import CENTRE, report_files
 from tests.support.routes import api_routes
 
 SEED = 20260507
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ROLES = ("anonymous", "api_key", "worker", "unit_staff", "dispatcher", "supervisor", "admin")
-USERS = {"worker": "worker2", "unit_staff": "chengguan", "dispatcher": "dispatcher", "supervisor": "supervisor",
-         "admin": "admin"}
+USERS = {
+    "worker": "worker2",
+    "unit_staff": "chengguan",
+    "dispatcher": "dispatcher",
+    "supervisor": "supervisor",
+    "admin": "admin",
+}
 EXAMPLES = 5  # fuzzed cases per operation in each test (each sent as six callers in test_fuzz_roles)
 BASE_URL = "http://test"
-PROBLEM = "application/problem+json"
 
 
 def _document_and_callers() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
@@ -80,8 +89,11 @@ def _document_and_callers() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
     to pick the caller of the coverage phase, never to judge an answer)."""
     from app.auth.permissions import Allow
 
-    settings = Settings(env="test", database=DatabaseSettings(database_url="sqlite+aiosqlite:///:memory:"),
-                        auth=AuthSettings(secret_key="fuzz-only-the-document-is-read-0123456789"))
+    settings = Settings(
+        env="test",
+        database=DatabaseSettings(database_url="sqlite+aiosqlite:///:memory:"),
+        auth=AuthSettings(secret_key="fuzz-only-the-document-is-read-0123456789"),
+    )
     application = create_app(settings=settings)
 
     def allows(dependant: Any) -> list[Allow]:
@@ -107,11 +119,15 @@ def _deep_role(label: str) -> str:
 
 
 def _schema(phases: list[str]) -> Any:
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"deterministic": True},
-        "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"deterministic": True},
+            "phases": {
+                name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")
+            },
+        }
+    )
     return schemathesis.openapi.from_dict(DOCUMENT, config=config)
 
 
@@ -157,33 +173,81 @@ class Callers:
         report = {"category_code": "09009", "description": "fuzz", **CENTRE}
         if with_photo:
             photo = jpeg_at(CENTRE["lat"], CENTRE["lon"], (64, 48))
-            r = await self.client.post("/api/v1/reports", headers=self.headers["worker"],
-                                       files=report_files(report, [("p.jpg", photo)]))
+            r = await self.client.post(
+                "/api/v1/reports",
+                headers=self.headers["worker"],
+                files=report_files(report, [("p.jpg", photo)]),
+            )
         else:
             r = await self.client.post("/api/v1/reports", headers=self.headers["worker"], json=report)
         assert r.status_code == 201, r.text
         case = r.json()
-        return {"case_id": case["id"], "request_id": str(case["id"]), "token": case["tracking_code"],
-                "photo_id": case["photos"][0]["id"] if case["photos"] else None}
+        return {
+            "case_id": case["id"],
+            "request_id": str(case["id"]),
+            "token": case["tracking_code"],
+            "photo_id": case["photos"][0]["id"] if case["photos"] else None,
+        }
 
+    async def seed_campaign(self, with_photo: bool) -> dict[str, Any]:
+        """The real checklists, a market in 中街街道 and an open round with worker2's visit to it (submitted as
+        unable, with a photo, when the path names a photo)."""
+        from tests.support.campaign import CHECKLISTS_FILE, MARKET
 
-def _bearer(user_id: int, role: str, secret: str) -> dict[str, str]:
-    from app.core.security import create_access_token
-
-    token, _ = create_access_token(subject=str(user_id), role=role, secret=secret, algorithm="HS256", minutes=30)
-    return {"Authorization": f"Bearer {token}"}
+        office = self.headers["supervisor"]
+        r = await self.client.post(
+            "/api/v1/campaign/checklists/import",
+            headers={**office, "Content-Type": "application/json"},
+            content=CHECKLISTS_FILE.read_bytes(),
+        )
+        assert r.status_code == 200, r.text
+        point = (
+            await self.client.post(
+                "/api/v1/campaign/points",
+                headers=office,
+                json={"code": "FUZZ-1", "name": "fuzz", "type": "NMSC", "geometry": MARKET},
+            )
+        ).json()
+        cells = await self.client.get("/api/v1/grids", params={"code": "620802"}, headers=office)
+        body = {"kind": "mock", "title": "fuzz", "period_from": "2026-12-07", "period_to": "2026-12-08"}
+        round_ = (
+            await self.client.post(
+                "/api/v1/campaign/rounds",
+                headers=office,
+                json={**body, "grid_id": cells.json()["items"][0]["id"], "points": [point["id"]]},
+            )
+        ).json()
+        await self.client.post(
+            f"/api/v1/campaign/rounds/{round_['id']}/actions", headers=office, json={"action": "open"}
+        )
+        ids = {"point_id": point["id"], "round_id": round_["id"], "visit_id": round_["visits"][0]["id"]}
+        if with_photo:
+            r = await self.client.post(
+                f"/api/v1/campaign/visits/{ids['visit_id']}/submit",
+                headers=self.headers["worker"],
+                files=[
+                    ("visit", (None, '{"unable": true, "reason": "fuzz"}', "application/json")),
+                    ("photos", ("p.jpg", jpeg_at(CENTRE["lat"], CENTRE["lon"], (64, 48)), "image/jpeg")),
+                ],
+            )
+            assert r.status_code == 200, r.text
+            ids["photo_id"] = r.json()["photos"][0]["id"]
+        return ids
 
 
 @pytest.fixture
 async def callers(app, session, settings, roles) -> AsyncIterator[Callers]:  # type: ignore[no-untyped-def]
-    users = {u: (i, r) for u, i, r in (await session.execute(text("SELECT username, id, role FROM users"))).all()}
+    users = {
+        u: (i, r) for u, i, r in (await session.execute(text("SELECT username, id, role FROM users"))).all()
+    }
     secret = settings.auth.secret_key
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=BASE_URL)
-    headers = {role: _bearer(*users[name], secret) for role, name in USERS.items()}
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=BASE_URL
+    )
+    headers = {role: bearer(*users[name], secret, minutes=30) for role, name in USERS.items()}
     headers["anonymous"] = {}
     if "api_key" in roles:
-        r = await client.post("/api/v1/api-keys", headers=headers["admin"], json={"name": "fuzz"})
-        headers["api_key"] = {"X-API-Key": r.json()["key"]}
+        headers["api_key"] = {"X-API-Key": (await new_api_key(client, headers["admin"], "fuzz"))["key"]}
     try:
         yield Callers(client=client, headers=headers, roles=roles, loop=asyncio.get_running_loop())
     finally:
@@ -191,16 +255,25 @@ async def callers(app, session, settings, roles) -> AsyncIterator[Callers]:  # t
 
 
 def _point_at_seeded_objects(case: Any, callers: Callers) -> None:
-    names = {"case_id", "request_id", "token", "photo_id"} & set(case.path_parameters or {})
+    names = {"case_id", "request_id", "token", "photo_id", *CAMPAIGN_IDS} & set(case.path_parameters or {})
     if not names:
         return
     path = case.meta.components.get(ParameterLocation.PATH) if case.meta is not None else None
     if (path is not None and not path.mode.is_positive) or next(callers.turn) % 2:
         return
     if callers.ids is None:
-        callers.ids = callers.run(callers.seed(with_photo="photo_id" in names))
+        campaign = bool(names & CAMPAIGN_IDS)
+        with_photo = "photo_id" in names
+        callers.ids = callers.run(callers.seed_campaign(with_photo) if campaign else callers.seed(with_photo))
     for name in names:
         case.path_parameters[name] = callers.ids[name]
+
+
+CAMPAIGN_IDS = {
+    "point_id",
+    "round_id",
+    "visit_id",
+}  # seeded with the real checklists, a point and an open round
 
 
 def _send(case: Any, callers: Callers, role: str) -> tuple[requests.PreparedRequest, httpx.Response]:
@@ -212,10 +285,18 @@ def _send(case: Any, callers: Callers, role: str) -> tuple[requests.PreparedRequ
         for name in ("Authorization", "X-API-Key"):
             if name not in credentials:
                 kwargs["headers"].pop(name, None)
-    prepared = requests.Request(**{k: v for k, v in kwargs.items() if k in {
-        "method", "url", "headers", "params", "cookies", "json", "data", "files"}}).prepare()
-    response = callers.run(callers.client.request(prepared.method, prepared.url, headers=dict(prepared.headers),
-                                                  content=prepared.body))
+    prepared = requests.Request(
+        **{
+            k: v
+            for k, v in kwargs.items()
+            if k in {"method", "url", "headers", "params", "cookies", "json", "data", "files"}
+        }
+    ).prepare()
+    response = callers.run(
+        callers.client.request(
+            prepared.method, prepared.url, headers=dict(prepared.headers), content=prepared.body
+        )
+    )
     return prepared, response
 
 
@@ -244,12 +325,17 @@ def _check(case: Any, callers: Callers) -> None:
             detail = "\n".join(f"- {f.title}: {f.message}" for f in group.exceptions)
             raise AssertionError(
                 f"{case.operation.label} as {role}: {response.status_code} {_media_type(response)}\n{detail}\n"
-                f"body: {response.text[:500]}\nreproduce: {_curl(prepared, role)}") from None
+                f"body: {response.text[:500]}\nreproduce: {_curl(prepared, role)}"
+            ) from None
 
 
-SETTINGS: dict[str, Any] = {"deadline": None, "database": None, "derandomize": True,
-                            "suppress_health_check": list(hypothesis.HealthCheck),
-                            "phases": [hypothesis.Phase.explicit, hypothesis.Phase.generate]}
+SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "database": None,
+    "derandomize": True,
+    "suppress_health_check": list(hypothesis.HealthCheck),
+    "phases": [hypothesis.Phase.explicit, hypothesis.Phase.generate],
+}
 
 
 @coverage_schema.parametrize()

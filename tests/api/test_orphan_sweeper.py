@@ -7,15 +7,16 @@ import os
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.core.config import Settings, StorageSettings
 from app.main import create_app
 from app.photos.storage import LocalStorage, S3Storage, key_for
 from app.photos.sweeper import sweep_orphans
-from tests.api.test_cli import run
-from tests.support.reports import CENTRE, ITALY_JPEG, NO_GPS_JPEG, jpeg_at, report_files
+from tests.support.cli import run
+from tests.support.http import client_of
+from tests.support.photos import ITALY_JPEG, NO_GPS_JPEG, jpeg_at
+from tests.support.reports import REPORT, post_report
 
 HOUR = 3600.0
 
@@ -25,7 +26,11 @@ def sha(data: bytes) -> str:
 
 
 def files_of(storage, digest: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [key_for(v, digest) for v in ("originals", "thumbnails", "display") if storage.exists(key_for(v, digest))]
+    return [
+        key_for(v, digest)
+        for v in ("originals", "thumbnails", "display")
+        if storage.exists(key_for(v, digest))
+    ]
 
 
 def age(storage: LocalStorage, key: str, seconds: float) -> None:
@@ -34,21 +39,34 @@ def age(storage: LocalStorage, key: str, seconds: float) -> None:
     os.utime(storage.root / key, (t, t))
 
 
-async def file_report(app, world, photo: bytes) -> str:  # type: ignore[no-untyped-def]
-    """File a real report with ``photo`` through the API; its sha256 (now referenced by a photos row)."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        r = await c.post("/api/v1/reports", headers=world.headers("worker2"),
-                         files=report_files({"category_code": "06010", **CENTRE}, [("p.jpg", photo)]))
+async def file_photo(app, world, photo: bytes) -> str:  # type: ignore[no-untyped-def]
+    """File a real report with ``photo`` through ``app``; its sha256 (now referenced by a photos row)."""
+    async for c in client_of(app):
+        r = await post_report(c, world, REPORT, [("p.jpg", photo)])
     assert r.status_code == 201, r.text
     await app.state.workshop.drain()  # the display copy is made after the response
     return r.json()["photos"][0]["sha256"]
+
+
+async def test_sweeper_deletes_only_files_no_row_references(client, world, app, db) -> None:  # type: ignore[no-untyped-def]
+    kept = (await post_report(client, world, REPORT, [("k.jpg", NO_GPS_JPEG.read_bytes())])).json()
+    workshop = app.state.workshop
+    orphan = jpeg_at(1.0, 1.0)
+    orphan_sha = sha(orphan)
+    workshop.storage.put(f"originals/{orphan_sha[:2]}/{orphan_sha}", orphan)
+    report = await sweep_orphans(workshop.storage, db, older_than=0)
+    assert report.orphans_swept == 1 and orphan_sha[:16] in report.swept_sample[0]
+    assert not workshop.storage.exists(f"originals/{orphan_sha[:2]}/{orphan_sha}")
+    assert workshop.storage.exists(
+        f"originals/{kept['photos'][0]['sha256'][:2]}/{kept['photos'][0]['sha256']}"
+    )
 
 
 async def test_local_sweep(app, world, db) -> None:  # type: ignore[no-untyped-def]
     """Referenced files stay whatever their age; an old orphan goes, a fresh one (an upload in flight) stays;
     stale temporaries go, fresh ones stay; keys that are not ours stay; a dry run deletes nothing."""
     storage: LocalStorage = app.state.workshop.storage
-    kept = await file_report(app, world, NO_GPS_JPEG.read_bytes())
+    kept = await file_photo(app, world, NO_GPS_JPEG.read_bytes())
     assert len(files_of(storage, kept)) == 3
     for key in files_of(storage, kept):
         age(storage, key, 2 * HOUR)  # referenced: its age does not matter
@@ -73,12 +91,18 @@ async def test_local_sweep(app, world, db) -> None:  # type: ignore[no-untyped-d
     assert (dry.orphans_swept, dry.orphan_files_swept, dry.orphans_kept_fresh) == (1, 2, 1)
     assert (dry.temporaries_swept, dry.temporaries_kept_fresh, dry.unknown_keys) == (2, 1, 1)
     assert (dry.stored_photos, dry.referenced, dry.missing_originals, dry.swept_sample) == (3, 1, 0, [old])
-    assert len(files_of(storage, old)) == 2 and (storage.root / stale_tmp).exists()  # a dry run deletes nothing
+    assert (
+        len(files_of(storage, old)) == 2 and (storage.root / stale_tmp).exists()
+    )  # a dry run deletes nothing
     assert "would delete 1 (2 files)" in "\n".join(dry.lines())
 
     done = await sweep_orphans(storage, db, older_than=HOUR)
     assert (done.orphans_swept, done.orphan_files_swept, done.temporaries_swept) == (1, 2, 2)
-    assert files_of(storage, old) == [] and len(files_of(storage, kept)) == 3 and len(files_of(storage, fresh)) == 2
+    assert (
+        files_of(storage, old) == []
+        and len(files_of(storage, kept)) == 3
+        and len(files_of(storage, fresh)) == 2
+    )
     assert not (storage.root / stale_tmp).exists() and not (storage.root / probe).exists()
     assert (storage.root / fresh_tmp).exists() and not_ours.exists()
     assert storage.get(key_for("originals", kept)) == NO_GPS_JPEG.read_bytes()
@@ -98,7 +122,7 @@ async def test_reupload_refreshes_an_orphan(app, world, db) -> None:  # type: ig
     storage.put(key_for("originals", orphan), data)  # the same bytes again: a retried upload
     assert (await sweep_orphans(storage, db, older_than=HOUR, dry_run=True)).orphans_kept_fresh == 1
 
-    referenced = await file_report(app, world, data)
+    referenced = await file_photo(app, world, data)
     assert referenced == orphan
     storage.delete(key_for("originals", referenced))
     report = await sweep_orphans(storage, db, older_than=0)
@@ -114,15 +138,21 @@ async def test_s3_sweep(monkeypatch, world, db, settings) -> None:  # type: igno
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    s3_settings = Settings(env="test", database=settings.database, auth=settings.auth, storage=StorageSettings(
-        storage_backend="s3", s3_bucket="grid-photos", s3_region="us-east-1", s3_prefix="city"))
+    s3_settings = Settings(
+        env="test",
+        database=settings.database,
+        auth=settings.auth,
+        storage=StorageSettings(
+            storage_backend="s3", s3_bucket="grid-photos", s3_region="us-east-1", s3_prefix="city"
+        ),
+    )
     with moto.mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="grid-photos")
         client.put_object(Bucket="grid-photos", Key="elsewhere/other-app-file", Body=b"not ours")
         app = create_app(settings=s3_settings, database=db)
         storage: S3Storage = app.state.workshop.storage
-        kept = await file_report(app, world, NO_GPS_JPEG.read_bytes())
+        kept = await file_photo(app, world, NO_GPS_JPEG.read_bytes())
         assert len(files_of(storage, kept)) == 3
         orphan_bytes = ITALY_JPEG.read_bytes()
         orphan = sha(orphan_bytes)
@@ -130,7 +160,9 @@ async def test_s3_sweep(monkeypatch, world, db, settings) -> None:  # type: igno
         storage.put(key_for("thumbnails", orphan), b"thumb")
         storage.put(f"display/{orphan[:2]}/.tmp-leftover", b"x")
         entry = storage.stat(key_for("originals", orphan))
-        assert entry is not None and entry.size == len(orphan_bytes) and abs(entry.modified - time.time()) < 120
+        assert (
+            entry is not None and entry.size == len(orphan_bytes) and abs(entry.modified - time.time()) < 120
+        )
 
         fresh = await sweep_orphans(storage, db, older_than=HOUR)  # everything was written just now
         assert (fresh.orphans_swept, fresh.orphans_kept_fresh, fresh.temporaries_kept_fresh) == (0, 1, 1)
@@ -142,7 +174,10 @@ async def test_s3_sweep(monkeypatch, world, db, settings) -> None:  # type: igno
         assert (done.orphans_swept, done.referenced, done.stored_photos, done.unknown_keys) == (1, 1, 2, 0)
         assert files_of(storage, orphan) == [] and len(files_of(storage, kept)) == 3
         assert storage.stat(f"display/{orphan[:2]}/.tmp-leftover") is None
-        assert client.get_object(Bucket="grid-photos", Key="elsewhere/other-app-file")["Body"].read() == b"not ours"
+        assert (
+            client.get_object(Bucket="grid-photos", Key="elsewhere/other-app-file")["Body"].read()
+            == b"not ours"
+        )
 
 
 def test_command_line(tmp_path: Path) -> None:

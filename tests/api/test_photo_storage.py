@@ -1,8 +1,7 @@
-"""Photo storage backends and the promise that a failed request leaves no file behind."""
+"""Photo storage backends (app/photos/storage.py) and the promise that a failed request leaves no file behind."""
 
 import hashlib
 
-import httpx
 import pytest
 from fastapi import Request
 
@@ -10,7 +9,8 @@ from app.core.deps import HooksDep, SessionDep
 from app.core.errors import Conflict
 from app.photos.multipart import Part
 from app.photos.storage import LocalStorage, S3Storage, key_for
-from tests.support.reports import NO_GPS_JPEG
+from tests.support.http import client_of
+from tests.support.photos import NO_GPS_JPEG
 
 
 def exercise(storage) -> None:  # type: ignore[no-untyped-def]
@@ -52,13 +52,14 @@ async def test_files_written_for_a_failed_request_are_swept(app, world, session)
     @app.post("/_store_then_fail")
     async def store_then_fail(request: Request, s: SessionDep, hooks: HooksDep) -> None:
         workshop = request.app.state.workshop
-        photos = await workshop.ingest([Part(name="photos", filename="a.jpg", content_type="image/jpeg",
-                                             data=bytearray(data))])
+        photos = await workshop.ingest(
+            [Part(name="photos", filename="a.jpg", content_type="image/jpeg", data=bytearray(data))]
+        )
         await workshop.store(photos, hooks, request.app.state.db)
         assert workshop.storage.exists(key_for("originals", sha))
         raise Conflict("something after the write failed")
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+    async for c in client_of(app):
         r = await c.post("/_store_then_fail")
     assert r.status_code == 409
     storage = app.state.workshop.storage
@@ -73,8 +74,9 @@ async def test_a_failed_request_keeps_files_another_request_stored_meanwhile(app
     data = NO_GPS_JPEG.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     workshop = app.state.workshop
-    photos = await workshop.ingest([Part(name="photos", filename="a.jpg", content_type="image/jpeg",
-                                         data=bytearray(data))])
+    photos = await workshop.ingest(
+        [Part(name="photos", filename="a.jpg", content_type="image/jpeg", data=bytearray(data))]
+    )
     a, c = Hooks(), Hooks()
     await workshop.store(photos, a, db)  # A creates the files
     await workshop.store(photos, c, db)  # C, still in flight, stores the same bytes
@@ -83,8 +85,9 @@ async def test_a_failed_request_keeps_files_another_request_stored_meanwhile(app
         assert workshop.storage.exists(key_for(variant, sha))
     # Alone, a failed request does clean up after itself.
     other = NO_GPS_JPEG.read_bytes() + b"\xff\xd9"  # other bytes, so another file
-    photos = await workshop.ingest([Part(name="photos", filename="b.jpg", content_type="image/jpeg",
-                                         data=bytearray(other))])
+    photos = await workshop.ingest(
+        [Part(name="photos", filename="b.jpg", content_type="image/jpeg", data=bytearray(other))]
+    )
     alone = Hooks()
     await workshop.store(photos, alone, db)
     await Hooks.run(alone.on_rollback)

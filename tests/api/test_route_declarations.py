@@ -27,4 +27,8 @@ def test_every_route_declares_its_callers(app) -> None:  # type: ignore[no-untyp
     assert declared["POST /api/v1/grids/import"].roles == {"admin"}
     assert declared["GET /api/v1/categories"].public
     assert not declared["GET /api/v1/me"].public and not declared["GET /api/v1/me"].api_keys
-    assert {r.value for r in declared["GET /api/v1/routing/preview"].roles} == {"dispatcher", "supervisor", "admin"}
+    assert {r.value for r in declared["GET /api/v1/routing/preview"].roles} == {
+        "dispatcher",
+        "supervisor",
+        "admin",
+    }

@@ -1,4 +1,4 @@
-"""Assessment figures and the dashboard overview against a hand-computed set of cases.
+"""Assessment figures and the dashboard overview (app/stats) against a hand-computed set of cases.
 
 Seven illegal-parking reports (09009, routed to the traffic brigade 交警) taken through the loop:
 A closed on time; B resolved after its deadline, then closed; C reworked once, then closed on time;
@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from app.reports.models import Case
-from tests.api.test_workflow_walkthrough import act
-from tests.support.reports import CENTRE, jpeg_at
+from app.cases.models import Case
+from tests.support.photos import jpeg_at
+from tests.support.reports import file_report
+from tests.support.workflow import act
 
 AFTER = jpeg_at(35.5428, 106.6652)
 
@@ -21,10 +22,9 @@ AFTER = jpeg_at(35.5428, 106.6652)
 async def _loop(client, world, session) -> dict[str, int]:  # type: ignore[no-untyped-def]
     ids = {}
     for name in "ABCDEFH":
-        r = await client.post("/api/v1/reports", json={"category_code": "09009", **CENTRE},
-                              headers=world.headers("worker2"))
-        assert r.json()["status"] == "dispatched", r.text
-        ids[name] = r.json()["id"]
+        case = await file_report(client, world)
+        assert case["status"] == "dispatched", case
+        ids[name] = case["id"]
 
     async def ok(name: str, user: str, action: str, photo: bytes | None = None, **fields) -> None:  # type: ignore[no-untyped-def]
         r = await act(client, world, ids[name], user, action, photo=photo, **fields)
@@ -32,8 +32,11 @@ async def _loop(client, world, session) -> dict[str, int]:  # type: ignore[no-un
 
     async def overdue(name: str) -> None:
         past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-        await session.execute(update(Case).where(Case.id == ids[name]).values(
-            due_at=past, yellow_at=past - dt.timedelta(hours=1)))
+        await session.execute(
+            update(Case)
+            .where(Case.id == ids[name])
+            .values(due_at=past, yellow_at=past - dt.timedelta(hours=1))
+        )
         await session.commit()
 
     for name in "ABCDEF":
@@ -62,8 +65,11 @@ def _today() -> str:
 
 
 async def _assess(client, world, user="supervisor", **params):  # type: ignore[no-untyped-def]
-    r = await client.get("/api/v1/stats/assessment", params={"from": _today(), "to": _today(), **params},
-                         headers=world.headers(user))
+    r = await client.get(
+        "/api/v1/stats/assessment",
+        params={"from": _today(), "to": _today(), **params},
+        headers=world.headers(user),
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -90,16 +96,32 @@ async def test_assessment_by_unit_matches_hand_computed_figures(client, world, s
     assert _fig(brigade, "extension_rate") == (1, 6) and _fig(brigade, "hold_rate") == (1, 6)
     assert _fig(brigade, "return_rate") == (1, 7)  # H's return counts against the brigade that returned it
     assert brigade["figures"]["average_handling_hours"]["denominator"] == 3
-    assert brigade["by_state"] | {} == {"reported": 0, "registered": 0, "dispatched": 0, "in_progress": 2,
-                                       "resolved": 0, "closed": 3, "rejected": 0, "on_hold": 1}
+    assert brigade["by_state"] | {} == {
+        "reported": 0,
+        "registered": 0,
+        "dispatched": 0,
+        "in_progress": 2,
+        "resolved": 0,
+        "closed": 3,
+        "rejected": 0,
+        "on_hold": 1,
+    }
     queue = next(g for g in body["groups"] if g["key"] is None)
     assert queue["name"] == "未派遣(调度队列)"
-    assert (queue["counts"]["filed"], queue["counts"]["registered"], queue["by_state"]["rejected"]) == (1, 0, 1)
+    assert (queue["counts"]["filed"], queue["counts"]["registered"], queue["by_state"]["rejected"]) == (
+        1,
+        0,
+        1,
+    )
     total = body["total"]
     assert (total["counts"]["filed"], total["counts"]["decided"], total["counts"]["registered"]) == (7, 7, 6)
     assert _fig(total, "registration_rate") == (6, 7)
-    assert body["definitions"]["closure_rate"] == {"label_zh": "结案率", "label_en": "closure rate",
-                                                  "numerator": "closed", "denominator": "due_to_close"}
+    assert body["definitions"]["closure_rate"] == {
+        "label_zh": "结案率",
+        "label_en": "closure rate",
+        "numerator": "closed",
+        "denominator": "due_to_close",
+    }
 
 
 async def test_assessment_by_grid_worker_category_and_views(client, world, session) -> None:  # type: ignore[no-untyped-def]
@@ -128,12 +150,15 @@ async def test_assessment_by_grid_worker_category_and_views(client, world, sessi
 
 async def test_assessment_refuses_bad_periods(client, world) -> None:  # type: ignore[no-untyped-def]
     h = world.headers("supervisor")
-    for params in ({"group_by": "unit", "from": "2026-12-01", "to": "2026-11-01"},
-                   {"group_by": "unit", "from": "yesterday"},
-                   {"group_by": "unit", "from": "2026-11-01T00:00:00"},  # no offset: ambiguous
-                   {"group_by": "unit", "from": "2020-01-01", "to": "2026-01-01"},
-                   {"group_by": "street"}, {"group_by": "unit", "grid": 99999999},
-                   {"group_by": "unit", "unit": 1}):
+    for params in (
+        {"group_by": "unit", "from": "2026-12-01", "to": "2026-11-01"},
+        {"group_by": "unit", "from": "yesterday"},
+        {"group_by": "unit", "from": "2026-11-01T00:00:00"},  # no offset: ambiguous
+        {"group_by": "unit", "from": "2020-01-01", "to": "2026-01-01"},
+        {"group_by": "street"},
+        {"group_by": "unit", "grid": 99999999},
+        {"group_by": "unit", "unit": 1},
+    ):
         r = await client.get("/api/v1/stats/assessment", params=params, headers=h)
         assert r.status_code == 422, (params, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -143,13 +168,11 @@ async def test_assessment_refuses_bad_periods(client, world) -> None:  # type: i
 
 async def test_overview_counts_open_cases_today_and_veto_alerts(client, world, session) -> None:  # type: ignore[no-untyped-def]
     await _loop(client, world, session)
-    veto = await client.post("/api/v1/reports", json={"category_code": "91001", **CENTRE},
-                             headers=world.headers("worker2"))
-    assert veto.status_code == 201, veto.text
+    veto = await file_report(client, world, "91001")
     r = await client.get("/api/v1/stats/overview", headers=world.headers("supervisor"))
     assert r.status_code == 200, r.text
     body = r.json()
-    veto_status = veto.json()["status"]
+    veto_status = veto["status"]
     assert body["open"] == 4
     assert body["open_by_state"]["in_progress"] == 2 and body["open_by_state"]["on_hold"] == 1
     assert body["open_by_state"][veto_status] == 1 + (veto_status == "in_progress") * 2
@@ -157,7 +180,7 @@ async def test_overview_counts_open_cases_today_and_veto_alerts(client, world, s
     assert sum(body["open_by_light"].values()) == 4
     assert (body["new_today"], body["closed_today"]) == (8, 3)
     assert body["veto_alerts"]["open"] == 1
-    assert body["veto_alerts"]["latest"][0]["case_id"] == veto.json()["id"]
+    assert body["veto_alerts"]["latest"][0]["case_id"] == veto["id"]
     assert (await client.get("/api/v1/stats/overview", headers=world.headers("worker1"))).json()["open"] == 0
 
 
@@ -165,18 +188,24 @@ async def test_stopping_the_clock_late_keeps_a_case_in_the_figures(client, world
     """A case resolved after its deadline (not yet checked) and one put on hold after it stay due."""
     ids = []
     for _ in range(2):
-        r = await client.post("/api/v1/reports", json={"category_code": "09009", **CENTRE},
-                              headers=world.headers("worker2"))
-        ids.append(r.json()["id"])
+        ids.append((await file_report(client, world))["id"])
         assert (await act(client, world, ids[-1], "jiaojing", "accept")).status_code == 200
     now = dt.datetime.now(dt.UTC)
-    await session.execute(update(Case).where(Case.id.in_(ids)).values(
-        clock_started_at=now - dt.timedelta(days=10), due_at=now - dt.timedelta(hours=1),
-        yellow_at=now - dt.timedelta(hours=2)))
+    await session.execute(
+        update(Case)
+        .where(Case.id.in_(ids))
+        .values(
+            clock_started_at=now - dt.timedelta(days=10),
+            due_at=now - dt.timedelta(hours=1),
+            yellow_at=now - dt.timedelta(hours=2),
+        )
+    )
     await session.commit()
     late_resolved, late_held = ids
     assert (await act(client, world, late_resolved, "jiaojing", "resolve", AFTER)).status_code == 200
-    assert (await act(client, world, late_held, "jiaojing", "request_hold", reason="待改造")).status_code == 200
+    assert (
+        await act(client, world, late_held, "jiaojing", "request_hold", reason="待改造")
+    ).status_code == 200
     assert (await act(client, world, late_held, "dispatcher", "decide_hold", approve=True)).status_code == 200
     body = await _assess(client, world, group_by="unit")
     brigade = next(g for g in body["groups"] if g["name"] == "平凉市公安局交通警察支队崆峒大队")

@@ -1,17 +1,11 @@
 """A case's deadline clock across weekends, holidays, make-up workdays, holds and extensions (fixed instants)."""
 
-import datetime as dt
+from app.cases.models import Case
+from app.deadlines import clock
+from app.deadlines.calendar import WorkCalendar
+from tests.support.beijing import at
 
-from app.reports.models import Case
-from app.workflow import clock
-from app.workflow.calendar import WorkCalendar
-
-BJ = dt.timezone(dt.timedelta(hours=8))
 CAL = WorkCalendar()
-
-
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BJ)
 
 
 def case(limit: int, unit: str) -> Case:
@@ -22,7 +16,9 @@ def test_dispatch_friday_afternoon_due_after_the_weekend() -> None:
     c = case(4, "working_hours")
     clock.start(c, CAL, at(2026, 11, 27, 16, 0))  # Friday 16:00, 2 h left that day
     assert c.due_at == at(2026, 11, 30, 10, 30)  # Monday
-    assert clock.case_light(c, CAL, at(2026, 11, 28, 12, 0)) == "green"  # Saturday: the clock does not run (50 %)
+    assert (
+        clock.case_light(c, CAL, at(2026, 11, 28, 12, 0)) == "green"
+    )  # Saturday: the clock does not run (50 %)
     assert clock.case_light(c, CAL, at(2026, 11, 30, 10, 0)) == "yellow"  # 3.5 of 4 h
     assert clock.case_light(c, CAL, at(2026, 11, 30, 10, 31)) == "red"
 
@@ -31,9 +27,12 @@ def test_a_hold_over_national_day_keeps_the_time_that_was_left() -> None:
     c = case(1, "working_days")  # 7 working hours
     clock.start(c, CAL, at(2026, 9, 29, 8, 30))  # Tuesday
     c.status = "on_hold"
+    due = c.due_at
     clock.stop(c, CAL, at(2026, 9, 29, 12, 0))  # 3.5 h used, then held
-    assert c.due_at is None and c.used_seconds == 3.5 * 3600
-    assert clock.case_light(c, CAL, at(2026, 10, 20, 9, 0)) == "green"  # held: no time passes
+    assert c.used_seconds == 3.5 * 3600 and c.clock_started_at is None
+    assert c.due_at == due  # the deadline as it stood stays visible while held
+    assert clock.case_light(c, CAL, at(2026, 10, 20, 9, 0)) == "paused"  # held: no time passes
+    assert clock.used_fraction(c, CAL, at(2026, 10, 20, 9, 0)) == 0.5
     c.status = "dispatched"
     clock.restart(c, CAL, at(2026, 9, 30, 17, 0))  # resumed the day before the holiday
     # 1 h on Sep 30, then Oct 1-7 are holidays: the remaining 2.5 h run on Thursday Oct 8

@@ -1,5 +1,7 @@
 """The spatial index: chains deepest first, the shared-edge rule, agreement with a linear scan."""
 
+import itertools
+
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,9 +10,11 @@ from shapely.geometry import box
 from app.grids.index import CellRow, GridIndex, polygon_area_m2
 
 # A root square 0..4 x 0..4, two children (west/east halves), each cut into 2x4 unit squares.
-ROWS = [CellRow(1, None, "R", "root", 1, None, shapely.to_wkb(box(0, 0, 4, 4))),
-        CellRow(2, 1, "R1", "west", 2, None, shapely.to_wkb(box(0, 0, 2, 4))),
-        CellRow(3, 1, "R2", "east", 2, None, shapely.to_wkb(box(2, 0, 4, 4)))]
+ROWS = [
+    CellRow(1, None, "R", "root", 1, None, shapely.to_wkb(box(0, 0, 4, 4))),
+    CellRow(2, 1, "R1", "west", 2, None, shapely.to_wkb(box(0, 0, 2, 4))),
+    CellRow(3, 1, "R2", "east", 2, None, shapely.to_wkb(box(2, 0, 4, 4))),
+]
 next_id = 4
 for parent_id, parent_code, x0 in ((2, "R1", 0), (3, "R2", 2)):
     seq = 0
@@ -18,8 +22,17 @@ for parent_id, parent_code, x0 in ((2, "R1", 0), (3, "R2", 2)):
         for col in range(2):  # west to east
             seq += 1
             y1 = 4 - row
-            ROWS.append(CellRow(next_id, parent_id, f"{parent_code}{seq:03d}", "cell", 3, None,
-                                shapely.to_wkb(box(x0 + col, y1 - 1, x0 + col + 1, y1))))
+            ROWS.append(
+                CellRow(
+                    next_id,
+                    parent_id,
+                    f"{parent_code}{seq:03d}",
+                    "cell",
+                    3,
+                    None,
+                    shapely.to_wkb(box(x0 + col, y1 - 1, x0 + col + 1, y1)),
+                )
+            )
             next_id += 1
 INDEX = GridIndex(ROWS, revision="r1")
 CODE = {r.id: r.code for r in ROWS}
@@ -71,12 +84,16 @@ def test_chain_agrees_with_a_linear_scan(lon: float, lat: float) -> None:
         return
     assert {c.id for c in chain} <= covering
     assert chain[-1].parent_id is None  # ends at a top-level cell
-    for child, parent in zip(chain, chain[1:]):
+    for child, parent in itertools.pairwise(chain):
         assert child.parent_id == parent.id
     # exactly one cell per level, and the deepest level present among the covering cells is reached
     assert len(chain) == max(r.level for r in ROWS if r.id in covering)
     # the leaf is the smallest code among covering leaves that contain the point in their interior, else all
-    leaves = [r for r in ROWS if r.id in covering and r.level == chain[0].level and r.parent_id == chain[0].parent_id]
+    leaves = [
+        r
+        for r in ROWS
+        if r.id in covering and r.level == chain[0].level and r.parent_id == chain[0].parent_id
+    ]
     inside = [r for r in leaves if shapely.contains(shapely.from_wkb(r.wkb), shapely.Point(lon, lat))]
     assert chain[0].code == min(r.code for r in (inside or leaves))
 

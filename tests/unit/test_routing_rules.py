@@ -3,7 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.routing.rules import Candidate, ChainCell, Rule, Scope, route, scope_of
+from app.routing.rules import Candidate, ChainCell, Rule, route
+from app.units.models import Scope, scope_of
 
 CELL = ChainCell(3, "620802001001001", "东关街道第001网格", 3)
 STREET = ChainCell(2, "620802001", "东关街道", 2)
@@ -12,8 +13,13 @@ CHAIN = [CELL, STREET, DISTRICT]
 
 
 def cand(aid: int, grid: ChainCell, code: str | None, unit: str = "") -> Candidate:
-    return Candidate(assignment_id=aid, unit_id=aid * 10, unit_name=unit or f"unit{aid}", grid_id=grid.id,
-                     category_code=code)
+    return Candidate(
+        assignment_id=aid,
+        unit_id=aid * 10,
+        unit_name=unit or f"unit{aid}",
+        grid_id=grid.id,
+        category_code=code,
+    )
 
 
 def by_cell(*cands: Candidate) -> dict[int, list[Candidate]]:

@@ -19,7 +19,9 @@ def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) 
             Settings(auth=AuthSettings(secret_key=weak))
 
 
-def test_production_accepts_a_real_secret_and_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_accepts_a_real_secret_and_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("GRID_ENV", "production")
     monkeypatch.setenv("GRID_SECRET_KEY", KEY)
     monkeypatch.setenv("GRID_DATABASE_URL", "postgresql+asyncpg://u@db/grid")
@@ -29,11 +31,17 @@ def test_production_accepts_a_real_secret_and_settings_come_from_the_environment
     monkeypatch.setenv("GRID_PUBLIC_URL", "https://grid.example.cn/")
     s = Settings()
     assert (s.env, s.auth.secret_key, s.database.database_url, s.workflow.auto_dispatch) == (
-        "production", KEY, "postgresql+asyncpg://u@db/grid", False)
+        "production",
+        KEY,
+        "postgresql+asyncpg://u@db/grid",
+        False,
+    )
     assert not s.database.is_sqlite
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "grid.example.cn", "https://", "https://a/?x=1", "ftp://a/"])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "grid.example.cn", "https://", "https://a/?x=1", "ftp://a/"]
+)
 def test_a_public_url_must_be_an_http_address(url: str) -> None:
     with pytest.raises(ValidationError, match="GRID_PUBLIC_URL"):
         Settings(public_url=url)
@@ -51,9 +59,20 @@ def test_development_runs_with_the_dev_secret(monkeypatch: pytest.MonkeyPatch) -
     assert Settings().auth.secret_key == DEV_SECRET_KEY
 
 
-@pytest.mark.parametrize(("header", "lang"), [
-    (None, "zh"), ("", "zh"), ("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
-    ("fr-FR, en;q=0.5", "en"), ("en;q=0.3, zh-TW;q=0.8", "zh"), ("de", "zh"), ("en;q=0", "zh"), ("en;q=abc", "zh"),
-])
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        (None, "zh"),
+        ("", "zh"),
+        ("en", "en"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("fr-FR, en;q=0.5", "en"),
+        ("en;q=0.3, zh-TW;q=0.8", "zh"),
+        ("de", "zh"),
+        ("en;q=0", "zh"),
+        ("en;q=abc", "zh"),
+    ],
+)
 def test_accept_language(header: str | None, lang: str) -> None:
     assert pick_language(header) == lang

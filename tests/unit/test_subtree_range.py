@@ -8,7 +8,8 @@ from sqlalchemy import column, create_engine, select, text
 from app.grids.models import subtree
 
 PATHS = st.lists(st.integers(min_value=1, max_value=10**7), min_size=1, max_size=6).map(
-    lambda ids: "/" + "/".join(map(str, ids)) + "/")
+    lambda ids: "/" + "/".join(map(str, ids)) + "/"
+)
 
 
 @given(root=PATHS, others=st.lists(PATHS, max_size=30))
@@ -19,8 +20,11 @@ def test_the_range_holds_exactly_the_paths_below_the_root(root: str, others: lis
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (path TEXT)"))
         conn.execute(text("INSERT INTO t VALUES (:p)"), [{"p": p} for p in candidates])
-        got = set(conn.execute(select(column("path")).select_from(text("t")).where(
-            subtree(column("path"), root))).scalars())
+        got = set(
+            conn.execute(
+                select(column("path")).select_from(text("t")).where(subtree(column("path"), root))
+            ).scalars()
+        )
     assert got == {p for p in candidates if p.startswith(root)}
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.reports.models import Status
+from app.cases.models import Status
 from app.workflow.rules import (
     TABLE,
     Action,
@@ -19,18 +19,49 @@ from app.workflow.rules import (
 
 S = Status
 DOMAIN_TABLE = {  # action: (from, to or None for "same"), as DOMAIN.md writes it
-    "register": ({S.reported}, S.registered), "reject": ({S.reported, S.registered}, S.rejected),
-    "dispatch": ({S.registered}, S.dispatched), "accept": ({S.dispatched}, S.in_progress),
-    "return": ({S.dispatched, S.in_progress}, S.registered), "resolve": ({S.in_progress}, S.resolved),
-    "verify": ({S.resolved}, S.closed), "rework": ({S.resolved}, S.in_progress),
-    "request_extension": ({S.dispatched, S.in_progress}, None), "decide_extension": ({S.dispatched, S.in_progress}, None),
-    "request_hold": ({S.dispatched, S.in_progress}, None), "decide_hold": ({S.dispatched, S.in_progress}, S.on_hold),
-    "resume": ({S.on_hold}, S.dispatched), "urge": (set(S) - {S.closed, S.rejected}, None), "comment": (set(S), None),
+    "register": ({S.reported}, S.registered),
+    "reject": ({S.reported, S.registered}, S.rejected),
+    "dispatch": ({S.registered}, S.dispatched),
+    "accept": ({S.dispatched}, S.in_progress),
+    "return": ({S.dispatched, S.in_progress}, S.registered),
+    "resolve": ({S.in_progress}, S.resolved),
+    "verify": ({S.resolved}, S.closed),
+    "rework": ({S.resolved}, S.in_progress),
+    "request_extension": ({S.dispatched, S.in_progress}, None),
+    "decide_extension": ({S.dispatched, S.in_progress}, None),
+    "request_hold": ({S.dispatched, S.in_progress}, None),
+    "decide_hold": ({S.dispatched, S.in_progress}, S.on_hold),
+    "resume": ({S.on_hold}, S.dispatched),
+    "urge": (set(S) - {S.closed, S.rejected}, None),
+    "comment": (set(S), None),
+}
+# The service's own steps, taken while filing (never through POST .../actions).
+FILING_STEPS = {
+    "self_handle": ({S.reported}, S.resolved),
+    "veto_alert": (set(S) - {S.closed, S.rejected}, None),
 }
 
 
 def test_the_table_is_domain_md() -> None:
-    assert {a.value: (set(r.sources), r.target) for a, r in TABLE.items()} == DOMAIN_TABLE
+    public = {a.value: (set(r.sources), r.target) for a, r in TABLE.items() if r.public}
+    own = {a.value: (set(r.sources), r.target) for a, r in TABLE.items() if not r.public}
+    assert (public, own) == (DOMAIN_TABLE, FILING_STEPS)
+
+
+def test_events_announce_who_must_act() -> None:
+    announced = {
+        a.value: (r.announce.name, r.announce.audience.value) for a, r in TABLE.items() if r.announce
+    }
+    assert announced == {
+        "dispatch": ("case.dispatched", "unit"),
+        "return": ("case.returned", "dispatchers"),
+        "rework": ("case.rework_required", "unit"),
+        "request_extension": ("case.extension_requested", "dispatchers"),
+        "request_hold": ("case.hold_requested", "dispatchers"),
+        "resume": ("case.resumed", "unit"),
+        "urge": ("case.urged", "unit"),
+        "veto_alert": ("veto.alert", "supervisors"),
+    }
 
 
 def test_who_may_take_each_action() -> None:
@@ -54,14 +85,22 @@ def test_forbidden_state_names_the_state_and_the_allowed_actions() -> None:
 def test_decisions_need_a_pending_request_and_a_denial_changes_nothing() -> None:
     with pytest.raises(InvalidTransition):
         decide(Action.decide_hold, S.in_progress, [Who.dispatcher], ["approve"])
-    granted = decide(Action.decide_hold, S.in_progress, [Who.dispatcher], ["approve"], pending=["hold"], approve=True)
+    granted = decide(
+        Action.decide_hold, S.in_progress, [Who.dispatcher], ["approve"], pending=["hold"], approve=True
+    )
     assert granted.to_status is S.on_hold and Effect.stop_clock in granted.effects
-    denied = decide(Action.decide_hold, S.in_progress, [Who.dispatcher], ["approve"], pending=["hold"], approve=False)
+    denied = decide(
+        Action.decide_hold, S.in_progress, [Who.dispatcher], ["approve"], pending=["hold"], approve=False
+    )
     assert denied.to_status is S.in_progress and not denied.effects
 
 
-@given(st.lists(st.tuples(st.sampled_from(list(Action)), st.sets(st.sampled_from(list(Who))), st.booleans()),
-                max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(Action)), st.sets(st.sampled_from(list(Who))), st.booleans()),
+        max_size=40,
+    )
+)
 def test_random_action_sequences_only_reach_states_the_table_allows(steps) -> None:  # type: ignore[no-untyped-def]
     status, pending = S.reported, set()
     reachable = {S.reported} | {r.target for r in TABLE.values() if r.target} | {S.registered}
