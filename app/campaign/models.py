@@ -205,12 +205,18 @@ class Round(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # results frozen from then on
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Visit(Base):
     """One inspector at one point in one round (点位测评). Scores are kept as numerator and denominator:
-    ``score_*`` sums of item weights (得分率), ``rate_*`` counts of results (符合率)."""
+    ``score_*`` sums of item weights (得分率), ``rate_*`` counts of results (符合率).
+
+    ``frozen_*`` hold what the point was when its round was published (code, name, type, cell path,
+    responsible unit): a published round's figures group by these, so editing a point or its duty later
+    never changes them (app.campaign.attribution). Null while the round is unpublished.
+    """
 
     __tablename__ = "campaign_visits"
     __table_args__ = (
@@ -234,6 +240,13 @@ class Visit(Base):
     score_den: Mapped[float | None] = mapped_column(Double)
     rate_num: Mapped[int | None] = mapped_column(Integer)
     rate_den: Mapped[int | None] = mapped_column(Integer)
+    frozen_code: Mapped[str | None] = mapped_column(String(64))
+    frozen_name: Mapped[str | None] = mapped_column(String(128))
+    frozen_type_code: Mapped[str | None] = mapped_column(String(32))
+    frozen_grid_path: Mapped[str | None] = mapped_column(
+        String(512).with_variant(String(512, collation="C"), "postgresql")
+    )
+    frozen_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -131,6 +131,7 @@ class RoundOut(BaseModel):
     visits: list[RoundVisit] | None = Field(default=None, description="one per point (not on lists)")
     created_at: dt.datetime
     opened_at: dt.datetime | None
+    published_at: dt.datetime | None = Field(description="when its results were frozen (published)")
     closed_at: dt.datetime | None
 
 

@@ -1,8 +1,8 @@
 """Rounds (测评批次): their points, listed or sampled from a cell's subtree, a visit per point assigned to an
 inspector, and their states (docs/campaign.md "Rounds and visits").
 
-States: ``draft`` (being prepared) -> ``open`` (inspectors submit visits) -> ``published`` (results frozen,
-boards made: a later part of the campaign) -> ``closed``. A draft may be closed without opening it.
+States: ``draft`` (being prepared) -> ``open`` (inspectors submit visits) -> ``published`` (results frozen:
+app.campaign.attribution; boards and notices follow from the ``RoundPublished`` event) -> ``closed``. A draft may be closed without opening it.
 A round answers the checklists of the edition active when it was made, whatever is activated later.
 """
 
@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role, User, WorkerGrid
 from app.auth.permissions import Principal
+from app.campaign.attribution import freeze
 from app.campaign.checklists import active_edition, checklists
+from app.campaign.events import RoundPublished
 from app.campaign.models import Edition, Point, Round, Visit
 from app.campaign.permissions import check_inspector
 from app.campaign.round_schemas import MAX_SEED, RoundIn, RoundOut, RoundVisit, UserRef, VisitPointRef
@@ -31,17 +33,16 @@ from app.grids.models import subtree
 from app.grids.schemas import CellRef
 
 # action -> (states it may start from, state it leads to)
-TRANSITIONS = {"open": (("draft",), "open"), "close": (("draft", "open", "published"), "closed")}
+TRANSITIONS = {
+    "open": (("draft",), "open"),
+    "publish": (("open",), "published"),
+    "close": (("draft", "open", "published"), "closed"),
+}
 
 
 class RoundTransitionRefused(AppError):
     status, code, title = 409, "invalid_transition", "The round's state does not allow that action"
     title_zh = "测评批次当前状态不允许该操作"
-
-
-class PublishNotAvailable(AppError):
-    status, code, title = 409, "publish_not_available", "Publishing rounds is not available yet"
-    title_zh = "暂不支持发布测评结果"
 
 
 def _invalid(loc: list[object], msg: str, type_: str) -> dict[str, object]:
@@ -188,13 +189,10 @@ async def get_round(session: AsyncSession, round_id: int) -> Round:
     return found
 
 
-async def take_action(session: AsyncSession, round_: Round, action: str) -> Round:
-    """``open`` a draft, ``close`` a round; 409 ``invalid_transition`` naming the state and what it allows,
-    409 ``publish_not_available`` (publishing comes with boards)."""
-    if action == "publish":
-        raise PublishNotAvailable(
-            "Publishing (frozen results and boards) is not available yet; close the round instead"
-        )
+async def take_action(session: AsyncSession, round_: Round, action: str) -> tuple[Round, list[object]]:
+    """``open`` a draft, ``publish`` an open round (its visits' points are frozen: app.campaign.attribution;
+    visits still pending stay unscored), ``close`` a round. Returns the round and its domain events
+    (``RoundPublished`` on publishing). 409 ``invalid_transition`` naming the state and what it allows."""
     sources, target = TRANSITIONS[action]
     if round_.status not in sources:
         allowed = [a for a, (s, _) in TRANSITIONS.items() if round_.status in s]
@@ -204,13 +202,18 @@ async def take_action(session: AsyncSession, round_: Round, action: str) -> Roun
             allowed_actions=allowed,
         )
     now = utcnow()
+    events: list[object] = []
     round_.status, round_.updated_at = target, now
     if target == "open":
         round_.opened_at = now
+    if target == "published":
+        round_.published_at = now
+        await freeze(session, round_.id, now)
+        events.append(RoundPublished(round_id=round_.id, published_at=now))
     if target == "closed":
         round_.closed_at = now
     await session.flush()
-    return round_
+    return round_, events
 
 
 async def list_rounds(session: AsyncSession, page: Page, status: str | None, kind: str | None) -> list[Round]:
@@ -285,6 +288,7 @@ async def present(session: AsyncSession, rounds: Sequence[Round], with_visits: b
                 visits=visits[r.id] if with_visits else None,
                 created_at=r.created_at,
                 opened_at=r.opened_at,
+                published_at=r.published_at,
                 closed_at=r.closed_at,
             )
         )

@@ -114,7 +114,7 @@ async def test_listed_points_and_who_inspects_them(client, world) -> None:  # ty
     assert r.json()["checklist"]["code"] == "GJXL" and len(r.json()["checklist"]["items"]) == 9
 
 
-async def test_a_round_opens_and_closes(client, world, session) -> None:  # type: ignore[no-untyped-def]
+async def test_a_round_opens_publishes_and_closes(client, world, session) -> None:  # type: ignore[no-untyped-def]
     await import_real_checklists(client, world)
     ids = await _stops(client, world)
     round_ = await make_round(client, world, grid_id=world.cells[DONGGUAN], points=[ids["D-1"]])
@@ -127,15 +127,23 @@ async def test_a_round_opens_and_closes(client, world, session) -> None:  # type
     assert (r.status_code, r.json()["code"], r.json()["allowed_actions"]) == (
         409,
         "invalid_transition",
-        ["close"],
+        ["publish", "close"],
     )
-    r = await client.post(url, json={"action": "publish"}, headers=h)
-    assert (r.status_code, r.json()["code"]) == (409, "publish_not_available")
     assert (await client.delete(f"/api/v1/campaign/points/{ids['D-1']}", headers=h)).json()[
         "code"
     ] == "point_in_use"
+    r = await client.post(url, json={"action": "publish"}, headers=h)
+    assert (r.status_code, r.json()["status"]) == (200, "published") and r.json()["published_at"]
+    frozen = (
+        await session.execute(
+            text("SELECT frozen_code, frozen_type_code, frozen_grid_path FROM campaign_visits")
+        )
+    ).one()
+    assert frozen[:2] == ("D-1", "GJXL") and frozen[2]  # what the point was when published
+    r = await client.post(url, json={"action": "publish"}, headers=h)
+    assert (r.status_code, r.json()["allowed_actions"]) == (409, ["close"])
     r = await client.post(url, json={"action": "close"}, headers=h)
-    assert r.json()["status"] == "closed" and r.json()["closed_at"]
+    assert r.json()["status"] == "closed" and r.json()["closed_at"] and r.json()["published_at"]
     listed = (
         await client.get(ROUNDS, params={"status": "closed"}, headers=world.headers("dispatcher"))
     ).json()

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from app.campaign import rounds
 from app.campaign.permissions import CampaignEditor, CampaignReader
 from app.campaign.round_schemas import RoundAction, RoundIn, RoundList, RoundOut
-from app.core.deps import IdPath, PageDep, SessionDep
+from app.core.deps import HooksDep, IdPath, PageDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/campaign/rounds", tags=["campaign"])
 
@@ -44,11 +44,13 @@ async def get_round(round_id: IdPath, _: CampaignReader, session: SessionDep) ->
     return (await rounds.present(session, [await rounds.get_round(session, round_id)], with_visits=True))[0]
 
 
-@router.post("/{round_id}/actions", response_model=RoundOut, summary="Open or close a round")
+@router.post("/{round_id}/actions", response_model=RoundOut, summary="Open, publish or close a round")
 async def act_on_round(
-    round_id: IdPath, data: RoundAction, _: CampaignEditor, session: SessionDep
+    round_id: IdPath, data: RoundAction, _: CampaignEditor, session: SessionDep, tx: HooksDep
 ) -> RoundOut:
-    """``open`` a draft (inspectors may then submit), ``close`` a round. 409 ``invalid_transition`` names the
-    state and the actions it allows; 409 ``publish_not_available``: publishing comes with boards."""
-    round_ = await rounds.take_action(session, await rounds.get_round(session, round_id), data.action)
+    """``open`` a draft (inspectors may then submit), ``publish`` an open round (its results, scores and boards
+    are frozen; each responsible unit gets its rectification notice), ``close`` a round. 409
+    ``invalid_transition`` names the state and the actions it allows."""
+    round_, events = await rounds.take_action(session, await rounds.get_round(session, round_id), data.action)
+    tx.collect(events)
     return (await rounds.present(session, [round_], with_visits=True))[0]
