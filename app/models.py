@@ -1,7 +1,19 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from app.auth.models import ApiKey, User, WorkerGrid
-from app.campaign.models import Edition, Item, ItemDuty, Point, PointType, Result, Round, Visit, VisitPhoto
+from app.campaign.models import (
+    Edition,
+    Item,
+    ItemDuty,
+    Notice,
+    NoticeItem,
+    Point,
+    PointType,
+    Result,
+    Round,
+    Visit,
+    VisitPhoto,
+)
 from app.cases.models import Alert, Case, CaseContact, CaseEvent
 from app.categories.models import Category, CategoryMajor
 from app.core.db import Base
@@ -31,6 +43,8 @@ __all__ = [
     "Edition",
     "Item",
     "ItemDuty",
+    "Notice",
+    "NoticeItem",
     "Point",
     "PointType",
     "Result",

@@ -287,3 +287,43 @@ class VisitPhoto(Base):
     visit_id: Mapped[int] = mapped_column(ForeignKey("campaign_visits.id", ondelete="RESTRICT"), index=True)
     photo_id: Mapped[int] = mapped_column(BigRef, ForeignKey("photos.id", ondelete="RESTRICT"), unique=True)
     name: Mapped[str] = mapped_column(String(255))
+
+
+NOTICE_STATES = ("open", "signed_off")
+
+
+class Notice(Base):
+    """A unit's rectification notice (整改通知/抄告单) for one round: the round's failures whose cases are with
+    the unit, and their deadlines. ``due_at`` is the latest of its cases' deadlines when it was (re)issued;
+    it is ``signed_off`` (销号) when the last of its cases is closed, rejected or deleted
+    (app.campaign.notices)."""
+
+    __tablename__ = "campaign_notices"
+    __table_args__ = (
+        UniqueConstraint("round_id", "unit_id", name="uq_campaign_notices_round_unit"),
+        CheckConstraint(_in("status", NOTICE_STATES), name="status_known"),
+        CheckConstraint("(status = 'signed_off') = (signed_off_at IS NOT NULL)", name="signed_off_when"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("campaign_rounds.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signed_off_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NoticeItem(Base):
+    """One failure (a noncompliant result) on a notice, with the case that rectifies it. A result is on one
+    notice at most; a case repeated by several failures (多次整改) is on the notice once per failure."""
+
+    __tablename__ = "campaign_notice_items"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("campaign_notices.id", ondelete="RESTRICT"), index=True)
+    result_id: Mapped[int] = mapped_column(
+        BigRef, ForeignKey("campaign_results.id", ondelete="RESTRICT"), unique=True
+    )
+    case_id: Mapped[int] = mapped_column(BigRef, ForeignKey("cases.id", ondelete="RESTRICT"), index=True)

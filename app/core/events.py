@@ -12,7 +12,7 @@ This module knows no domain: events are any objects; handlers subscribe by type.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("grid_inspector.events")
 
-Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+# A handler may return the events its own work caused (e.g. a notice signed off when a case closed): they are
+# handed out in the same transaction, after the events already waiting.
+Handler = Callable[[AsyncSession, Any], Awaitable[Iterable[object] | None]]
 
 
 class EventBus:
@@ -37,7 +39,12 @@ class EventBus:
 
     async def publish(self, session: AsyncSession, events: Iterable[object]) -> None:
         """Run every handler of every event in ``session``'s transaction; a handler's error propagates, so the
-        change that caused the event is not committed without what the event must leave behind."""
-        for event in events:
+        change that caused the event is not committed without what the event must leave behind. Events a
+        handler returns are published in turn, after the ones given."""
+        waiting = deque(events)
+        while waiting:
+            event = waiting.popleft()
             for handler in self.handlers_for(event):
-                await handler(session, event)
+                more = await handler(session, event)
+                if more:
+                    waiting.extend(more)

@@ -31,6 +31,7 @@ from app.reports.permissions import CaseDeleter, CaseReader, PhotoAdder, ReportF
 from app.reports.placement import LocationRequired
 from app.reports.retries import IdempotencyConflict
 from app.reports.schemas import REPORT_EXAMPLE, ReportIn
+from app.workflow.events import StatusChanged
 from app.workflow.history import new_event
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -271,6 +272,7 @@ async def delete_report(
     principal: CaseDeleter,
     case: VisibleCase,
     session: SessionDep,
+    tx: HooksDep,
     reason: Annotated[str, Query(min_length=1, max_length=500, description="why (kept in history)")],
 ) -> Response:
     """Remove a case from every list, figure and export; its rows stay (history is append-only) and
@@ -290,4 +292,5 @@ async def delete_report(
     session.add(new_event(case, "delete", principal, case.status, case.status, reason=reason.strip()))
     case.deleted_at, case.deleted_reason, case.updated_at = now, reason.strip(), now
     await session.flush()
+    tx.collect([StatusChanged(case.id, case.status, "deleted", now)])
     return Response(status_code=204)

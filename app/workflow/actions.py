@@ -29,7 +29,7 @@ from app.deadlines import clock
 from app.deadlines.calendar import WorkCalendar
 from app.photos.service import Ingested, PhotoWorkshop, attach
 from app.units.book import units
-from app.workflow.events import Happened
+from app.workflow.events import Happened, StatusChanged
 from app.workflow.history import new_event
 from app.workflow.permissions import relations
 from app.workflow.rules import (
@@ -186,6 +186,8 @@ async def act(
         )
     events = _announced(outcome.rule.announce, case, history, now)
     ctx.hooks.collect(events)
+    if outcome.to_status != status:
+        ctx.hooks.collect([StatusChanged(case.id, status.value, outcome.to_status.value, now)])
     return Acted(history=history, events=events)
 
 

@@ -30,3 +30,20 @@ class Happened:
     audience: Audience
     history_id: int
     occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """Case ``case_id`` left ``from_status`` for ``to_status`` at ``occurred_at`` (UTC), by any action, or was
+    deleted (``to_status`` "deleted"). Not pushed anywhere by itself: it lets other packages follow a case's
+    life (a campaign notice is signed off when its last case is closed, rejected or deleted)."""
+
+    case_id: int
+    from_status: str
+    to_status: str
+    occurred_at: dt.datetime
+
+    @property
+    def settled(self) -> bool:
+        """Whether the case left the closed loop: closed, rejected or deleted."""
+        return self.to_status in ("closed", "rejected", "deleted")
