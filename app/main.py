@@ -14,9 +14,13 @@ from fastapi.routing import APIRoute
 
 from app.auth.permissions import EVERY_ROLE, Allow, Unauthenticated
 from app.auth.router import router as auth_router
+from app.campaign.events import NoticeIssued, NoticeSignedOff, RoundPublished
+from app.campaign.notices import on_round_published, on_status_changed
 from app.campaign.permissions import inspects_round
 from app.campaign.round_schemas import VisitIn
 from app.campaign.routers.checklists import router as campaign_checklists_router
+from app.campaign.routers.export import router as campaign_export_router
+from app.campaign.routers.notices import router as campaign_notices_router
 from app.campaign.routers.points import router as campaign_points_router
 from app.campaign.routers.rounds import router as campaign_rounds_router
 from app.campaign.routers.visits import router as campaign_visits_router
@@ -34,6 +38,7 @@ from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
 from app.notifications import deadlines as deadline_sweeper
 from app.notifications import worker as delivery_worker
+from app.notifications.notices import on_notice
 from app.notifications.outbox import on_happened
 from app.notifications.router import router as notifications_router
 from app.open311.router import render_error as open311_error
@@ -49,7 +54,7 @@ from app.routing.router import router as routing_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 from app.users.router import router as users_router
-from app.workflow.events import Happened
+from app.workflow.events import Happened, StatusChanged
 from app.workflow.permissions import checked_on_site_by
 from app.workflow.retime import on_calendar_changed
 from app.workflow.router import router as workflow_router
@@ -161,6 +166,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.bus = EventBus()
     app.state.bus.subscribe(CalendarChanged, on_calendar_changed(settings))
     app.state.bus.subscribe(Happened, on_happened(settings))
+    # Rectification notices: issued when a round is published, signed off when their last case settles; the
+    # campaign's notice events are pushed to the unit.
+    app.state.bus.subscribe(RoundPublished, on_round_published)
+    app.state.bus.subscribe(StatusChanged, on_status_changed)
+    app.state.bus.subscribe(NoticeIssued, on_notice(settings))
+    app.state.bus.subscribe(NoticeSignedOff, on_notice(settings))
     checked_on_site_by("inspection", inspects_round)  # a round's inspectors re-inspect its failures (复查)
     app.state.grid_index = GridIndexCache()
     app.state.workshop = PhotoWorkshop(settings)
@@ -220,6 +231,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         campaign_checklists_router,
         campaign_points_router,
         campaign_rounds_router,
+        campaign_notices_router,
+        campaign_export_router,
         open311_router,
         ops_router,
     ):

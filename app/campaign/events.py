@@ -17,3 +17,24 @@ class RoundPublished:
 
     round_id: int
     published_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NoticeIssued:
+    """Notice ``notice_id`` of round ``round_id`` was issued to unit ``unit_id`` at ``occurred_at`` (UTC), or
+    re-issued with failures it did not list yet (app.campaign.notices)."""
+
+    notice_id: int
+    round_id: int
+    unit_id: int
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NoticeSignedOff:
+    """Notice ``notice_id`` was signed off (销号) at ``occurred_at`` (UTC): the last of its cases was closed."""
+
+    notice_id: int
+    round_id: int
+    unit_id: int
+    occurred_at: dt.datetime

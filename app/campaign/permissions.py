@@ -6,6 +6,8 @@ contain the point; they see and submit the visits assigned to them (a visit that
 exist for a worker: 404). Anyone signed in may read the checklists: they are the standards units are judged
 by. Unit staff see the failures of their unit's points as the cases their unit holds (app.cases.permissions);
 a round's inspectors re-inspect its failures (:func:`inspects_round`, registered with the workflow).
+Rectification notices: the office and the command centre read every notice, a unit's staff only their unit's
+(:func:`notice_scope`; another unit's is a 404); the office issues them.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role, User, WorkerGrid
 from app.auth.permissions import EVERY_ROLE, Allow, Principal
-from app.campaign.models import Point, Visit
+from app.campaign.models import Notice, Point, Visit
 from app.cases.models import Case
 from app.cases.permissions import patrols
 from app.core.errors import AppError, NotFound
@@ -31,6 +33,7 @@ ChecklistReader = Annotated[Principal, Depends(Allow(*EVERY_ROLE))]
 CampaignReader = Annotated[Principal, Depends(Allow(Role.dispatcher, *OFFICE))]
 CampaignEditor = Annotated[Principal, Depends(Allow(*OFFICE))]
 Inspector = Annotated[Principal, Depends(Allow(*INSPECTORS))]
+NoticeReader = Annotated[Principal, Depends(Allow(Role.unit_staff, Role.dispatcher, *OFFICE))]
 
 
 class InspectorNotEligible(AppError):
@@ -92,3 +95,14 @@ async def inspects_round(session: AsyncSession, principal: Principal, case: Case
         .limit(1)
     )
     return found.first() is not None
+
+
+def notice_scope(principal: Principal) -> ColumnElement[bool]:
+    """The notices ``principal`` sees: all for the office and the command centre, their unit's for unit
+    staff, none for anyone else."""
+    if principal.role in (Role.dispatcher, *OFFICE):
+        return true()
+    user = principal.user
+    if principal.role is Role.unit_staff and user is not None and user.unit_id is not None:
+        return Notice.unit_id == user.unit_id
+    return false()

@@ -138,9 +138,23 @@ def accepted(kind: str, status: int, body: bytes) -> str | None:
     return f"the bot refused it: code {code} {str(message)[:200]}".strip()
 
 
+NOTICE_STATUS_ZH = {"open": "待整改", "signed_off": "已销号"}
+
+
+def _notice_line(notice: dict[str, Any]) -> str:
+    progress = notice.get("progress") or {}
+    round_ = notice.get("round") or {}
+    return f"{round_.get('title', '')} · 已整改 {progress.get('closed', 0)}/{progress.get('total', 0)}"
+
+
 def _line(data: dict[str, Any]) -> str:
     case = data.get("case") or {}
     unit = data.get("unit") or {}
+    if data.get("notice"):
+        parts = [_notice_line(data["notice"])]
+        if unit.get("name"):
+            parts.append(f"责任单位 {unit['name']}")
+        return " · ".join(parts)
     parts = [f"{case.get('tracking_code', '')}（{case.get('category_name', '')}）"]
     if case.get("place"):
         parts.append(str(case["place"]))
@@ -151,7 +165,7 @@ def _line(data: dict[str, Any]) -> str:
 
 def markdown(event_type: str, data: dict[str, Any], local_due: str | None) -> tuple[str, str]:
     """``(title, Markdown in Chinese)`` for one event: the case, the place, the category, the deadline, the
-    light and a link."""
+    light and a link; for a rectification notice, its round, unit, progress, deadline and status."""
     title = TITLES_ZH.get(event_type, event_type)
     case = data.get("case") or {}
     lines = [f"### {title}"]
@@ -166,6 +180,16 @@ def markdown(event_type: str, data: dict[str, Any], local_due: str | None) -> tu
         status = case.get("status_label") or case.get("status") or ""
         light = LIGHT_ZH.get(str(data.get("light") or ""), "")
         lines.append(f"- 状态：{status}{' · ' + light if light else ''}")
+    notice = data.get("notice") or {}
+    if notice:
+        progress = notice.get("progress") or {}
+        lines.append(f"- 测评批次：{(notice.get('round') or {}).get('title', '')}")
+        if (data.get("unit") or {}).get("name"):
+            lines.append(f"- 责任单位：{data['unit']['name']}")
+        lines.append(f"- 整改进度：已整改 {progress.get('closed', 0)} / 共 {progress.get('total', 0)} 项")
+        if local_due:
+            lines.append(f"- 整改时限：{local_due}")
+        lines.append(f"- 状态：{NOTICE_STATUS_ZH.get(str(notice.get('status')), notice.get('status'))}")
     if data.get("note"):
         lines.append(f"- 说明：{data['note']}")
     if data.get("link"):

@@ -22,6 +22,7 @@ TITLES_ZH: dict[str, str] = {
     "case.overdue": "案件已超期",
     "veto.alert": "一票否决事项预警",
     "campaign.notice": "创文整改通知",
+    "campaign.notice_signed_off": "创文整改通知已销号",
     "endpoint.disabled": "推送地址已停用",
     "endpoint.test": "推送测试",
 }
@@ -37,6 +38,7 @@ FOR_UNIT = frozenset(
         "case.deadline_warning",
         "case.overdue",
         "campaign.notice",
+        "campaign.notice_signed_off",
         "endpoint.test",
     }
 )
