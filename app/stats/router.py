@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.cases.models import Source
 from app.cases.permissions import visible
 from app.core.db import utcnow
 from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep
@@ -63,6 +64,7 @@ class Assessment(BaseModel):
                 "period_from": "2026-11-30T16:00:00Z",
                 "period_to": "2026-12-07T12:23:16.414771Z",
                 "grid": None,
+                "source": None,
                 "as_of": "2026-12-07T12:23:16.414771Z",
                 "count_labels_zh": {
                     "filed": "上报数",
@@ -190,6 +192,7 @@ class Assessment(BaseModel):
     period_from: dt.datetime
     period_to: dt.datetime
     grid: int | None
+    source: Source | None = Field(description="the cases' origin counted (null: every origin)")
     as_of: dt.datetime
     definitions: dict[str, FigureDefinition]
     count_labels_zh: dict[str, str]
@@ -302,12 +305,20 @@ async def get_assessment(
         str | None, Query(alias="to", max_length=40, description="a date is included whole")
     ] = None,
     grid: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="only this cell's subtree")] = None,
+    source: Annotated[
+        Source | None,
+        Query(
+            description="only cases from this origin: `inspection` (campaign failures), `app` (workers' and "
+            "the command centre's reports), `api` (third-party systems), `open311`; default: all"
+        ),
+    ] = None,
 ) -> Assessment:
     """The figures of docs/domain.md for the cases filed in the period, per group and in total, each as
     ``{numerator, denominator, value}`` (value null when nothing is due), with the definitions
-    (app.stats.figures). Computed over the cases the caller may see. Errors: 422 ``invalid_period``
+    (app.stats.figures). Computed over the cases the caller may see; ``source`` keeps one origin, e.g.
+    ``inspection`` for a unit's rectification record in the campaign (创文整改) apart from its reports. Errors: 422 ``invalid_period``
     (unparseable, ``from`` not before ``to``, or longer than three years), 422 for an unknown cell."""
-    refuse_unknown_parameters(request.query_params, {"group_by", "from", "to", "grid"})
+    refuse_unknown_parameters(request.query_params, {"group_by", "from", "to", "grid", "source"})
     tz, now = settings.workflow_tz, utcnow()
     local = now.astimezone(tz)
     start = (
@@ -336,13 +347,14 @@ async def get_assessment(
                 [{"loc": ["query", "grid"], "msg": "no such grid cell", "type": "not_found"}]
             )
     figures = await service.assessment(
-        session, await visible(session, principal), group_by, start, end, root, now
+        session, await visible(session, principal), group_by, start, end, root, now, source
     )
     return Assessment(
         group_by=group_by,
         period_from=utc(start),
         period_to=utc(end),
         grid=grid,
+        source=source,
         as_of=now,
         definitions={
             f.key: FigureDefinition(

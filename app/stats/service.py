@@ -135,10 +135,14 @@ async def assessment(
     end: dt.datetime,
     root: GridCell | None,
     now: dt.datetime,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """Figures of the cases filed in ``[start, end)`` that ``scope`` admits (the caller's view),
-    grouped by ``group_by``; with ``root``, only its subtree (and, for ``grid``, by its children)."""
+    grouped by ``group_by``; with ``root``, only its subtree (and, for ``grid``, by its children); with
+    ``source``, only the cases of that origin (``cases.source``)."""
     cohort = and_(scope, Case.deleted_at.is_(None), Case.created_at >= start, Case.created_at < end)
+    if source is not None:
+        cohort = and_(cohort, Case.source == source)
     if root is not None:
         cohort = and_(cohort, subtree(Case.grid_path, root.path))
     key = _KEYS[group_by]
