@@ -81,6 +81,7 @@ MATRIX: dict[str, set[str]] = {
             "PUT /api/v1/campaign/points/{point_id}/duty",
             "POST /api/v1/campaign/rounds",
             "POST /api/v1/campaign/rounds/{round_id}/actions",
+            "POST /api/v1/campaign/rounds/{round_id}/notices",
             "PATCH /api/v1/campaign/visits/{visit_id}",
         )
     },
@@ -95,6 +96,11 @@ MATRIX: dict[str, set[str]] = {
     "GET /api/v1/campaign/visits/{visit_id}": {"worker", "supervisor", "admin"},
     "GET /api/v1/campaign/visits/{visit_id}/photos/{photo_id}": {"worker", "supervisor", "admin"},
     "POST /api/v1/campaign/visits/{visit_id}/submit": {"worker", "supervisor", "admin"},
+    # rectification notices: the office and the command centre read all, a unit's staff their own unit's
+    # (object level: test_campaign_notices.py); the round's results export is the office's and the centre's
+    "GET /api/v1/campaign/notices": {"unit_staff", *CENTRE_STAFF},
+    "GET /api/v1/campaign/notices/{notice_id}": {"unit_staff", *CENTRE_STAFF},
+    "GET /api/v1/campaign/export": CENTRE_STAFF,
     # Open311: public by the spec; filing checks its api_key field itself
     **{
         f"GET /open311/v2/{p}": EVERYONE
@@ -176,6 +182,7 @@ async def test_every_route_admits_exactly_its_callers(app, client, world, caller
         "point_id": 1,
         "round_id": 1,
         "visit_id": 1,
+        "notice_id": 1,
     }
     routes = {f"{method} {path}" for method, path, _ in api_routes(app)}
     assert not routes - MATRIX.keys(), (
