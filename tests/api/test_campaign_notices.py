@@ -251,3 +251,27 @@ async def test_deleting_the_last_open_case_signs_the_notice_off(client, world) -
     assert r.status_code == 204, r.text
     shown = await _notice(client, world, notice["id"])
     assert shown["status"] == "signed_off" and shown["items"][0]["case_status"] == "deleted"
+
+
+async def test_the_last_two_cases_closed_at_once_sign_the_notice_off(live_client, world) -> None:  # type: ignore[no-untyped-def]
+    """On real connections that see each other's commits. Each closing counts the other's case as open until
+    that one committed; the notice's row lock (app.campaign.notices.on_status_changed) makes the later one
+    count after the earlier committed. The window is narrow, so this is a smoke test, not a proof."""
+    import asyncio
+    import uuid
+
+    await import_real_checklists(live_client, world)
+    point = await add_point(live_client, world, f"N-RACE-{uuid.uuid4().hex[:8]}", geometry=MARKET)
+    r = await live_client.put(
+        f"/api/v1/campaign/points/{point['id']}/duty",
+        json={"unit_id": world.units[CHENGGUAN], "items": {}},
+        headers=world.headers("supervisor"),
+    )
+    assert r.status_code == 200, r.text
+    round_id, cases = await _round_with_failures(live_client, world, point["id"], NM_13=FAIL, NM_14=FAIL)
+    await _publish(live_client, world, round_id)
+    for case_id in cases.values():
+        await _resolve(live_client, world, case_id, "chengguan")
+    await asyncio.gather(*(_act(live_client, world, c, "supervisor", "verify") for c in cases.values()))
+    (notice,) = await _notices(live_client, world, "supervisor", round=round_id)
+    assert notice["status"] == "signed_off" and notice["progress"] == {"closed": 2, "total": 2}
