@@ -129,10 +129,13 @@ async def issue(session: AsyncSession, round_id: int, now: dt.datetime) -> list[
         await session.flush()
         notice.due_at, notice.updated_at = await _latest_due(session, notice.id), now
         still_open = await _open_cases(session, notice.id)
-        if notice.status == "signed_off" and still_open:
-            notice.status, notice.signed_off_at = "open", None  # a new failure to rectify
+        if notice.status == "signed_off":
+            if still_open:  # a new failure to rectify: the notice is open again, and said again
+                notice.status, notice.signed_off_at = "open", None
+                events.append(NoticeIssued(notice.id, round_id, unit_id, now))
+            continue  # failures already rectified join a signed-off notice silently
         events.append(NoticeIssued(notice.id, round_id, unit_id, now))
-        if notice.status == "open" and not still_open:
+        if not still_open:  # every case of a new notice closed already
             events.append(_signed_off(notice, now))
     await session.flush()
     return events

@@ -275,3 +275,36 @@ async def test_the_last_two_cases_closed_at_once_sign_the_notice_off(live_client
     await asyncio.gather(*(_act(live_client, world, c, "supervisor", "verify") for c in cases.values()))
     (notice,) = await _notices(live_client, world, "supervisor", round=round_id)
     assert notice["status"] == "signed_off" and notice["progress"] == {"closed": 2, "total": 2}
+
+
+async def test_a_signed_off_notice_given_a_new_open_failure_is_open_again(client, world) -> None:  # type: ignore[no-untyped-def]
+    market = await _market(client, world)
+    second = await add_point(client, world, "N-MARKET-3", geometry=MARKET, name="西门市场")
+    r = await client.put(
+        f"/api/v1/campaign/points/{second['id']}/duty",
+        json={"unit_id": world.units[CHENGGUAN], "items": {}},
+        headers=world.headers("supervisor"),
+    )
+    assert r.status_code == 200, r.text
+    round_ = await make_round(
+        client, world, grid_id=world.cells["620802002"], points=[market["id"], second["id"]]
+    )
+    await open_round(client, world, round_["id"])
+    visits = {v["point"]["id"]: v["id"] for v in round_["visits"]}
+    url, h = f"/api/v1/campaign/rounds/{round_['id']}/notices", world.headers("supervisor")
+    photo = [("p.jpg", IPHONE.read_bytes())]
+    r = await submit(
+        client, world, "worker2", visits[market["id"]], {"results": with_results("NMSC", NM_13=FAIL)}, photo
+    )
+    (case,) = r.json()["cases"]
+    (notice,) = (await client.post(url, headers=h)).json()["items"]
+    await _resolve(client, world, case["id"], "chengguan")
+    await _act(client, world, case["id"], "supervisor", "verify")
+    assert (await _notice(client, world, notice["id"]))["status"] == "signed_off"
+    r = await submit(
+        client, world, "worker2", visits[second["id"]], {"results": with_results("NMSC", NM_14=FAIL)}, photo
+    )
+    assert r.status_code == 200, r.text
+    (again,) = (await client.post(url, headers=h)).json()["items"]
+    assert again["id"] == notice["id"] and again["status"] == "open" and again["signed_off_at"] is None
+    assert again["progress"] == {"closed": 1, "total": 2}
