@@ -1,7 +1,19 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from app.auth.models import ApiKey, User, WorkerGrid
-from app.campaign.models import Edition, Item, ItemDuty, Point, PointType, Result, Round, Visit, VisitPhoto
+from app.campaign.models import (
+    Board,
+    Edition,
+    Item,
+    ItemDuty,
+    NegativeEvent,
+    Point,
+    PointType,
+    Result,
+    Round,
+    Visit,
+    VisitPhoto,
+)
 from app.cases.models import Alert, Case, CaseContact, CaseEvent
 from app.categories.models import Category, CategoryMajor
 from app.core.db import Base
@@ -28,9 +40,11 @@ __all__ = [
     "Case",
     "CaseContact",
     "CaseEvent",
+    "Board",
     "Edition",
     "Item",
     "ItemDuty",
+    "NegativeEvent",
     "Point",
     "PointType",
     "Result",
