@@ -167,7 +167,7 @@ async def test_a_published_round_answers_the_same_after_every_edit(client, world
     r = await client.patch(
         f"/api/v1/campaign/points/{made['points']['S-G1']}", json={"type": "NMSC"}, headers=h
     )
-    assert r.status_code in (200, 409, 422), r.text
+    assert (r.status_code, r.json()["type"]) == (200, "NMSC"), r.text
     # duties: S-M1 and S-G1 now answer to 商务局
     for code in ("S-M1", "S-G1"):
         r = await client.put(
@@ -199,6 +199,13 @@ async def test_a_published_round_answers_the_same_after_every_edit(client, world
         headers=h,
     )
     assert r.status_code == 201, r.text
+    # The edits took: the points are elsewhere and answer to another unit now.
+    live = (await client.get(f"/api/v1/campaign/points/{m1}", headers=h)).json()
+    assert (live["name"], live["duty"]["unit"]["id"], live["grid"]["code"][:9]) == (
+        "改名的市场",
+        world.units[SHANGWU],
+        "620802001",  # 东关
+    )
     after = await _everything(client, world, rid)
     for key in before:
         if key == "board point":
