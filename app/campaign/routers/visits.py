@@ -19,6 +19,7 @@ from app.core.i18n import CONTENT_LANGUAGE, LangDep
 from app.core.openapi import errors
 from app.core.responses import model_response
 from app.deadlines.cache import CalendarDep
+from app.grids.service import OutsideServiceArea
 from app.photos.uploads import UPLOAD, UPLOAD_ERRORS, parse_part, read_request
 from app.reports.retries import IdempotencyConflict
 from app.workflow.actions import ActionContext
@@ -189,6 +190,8 @@ async def patch_visit(
         VisitDone,
         IdempotencyConflict,
         declare(Conflict, "version_conflict"),
+        # the point's place left the service area after the grid was edited: its failure has no cell
+        OutsideServiceArea,
     ),
 )
 @UPLOAD
@@ -208,10 +211,13 @@ async def submit_visit(
     a case for the responsible unit (or adds to the item's open case at the point). An unable visit:
     ``{"unable": true, "reason": ...}`` and one photo. Retry-safe with ``Idempotency-Key``.
 
-    Errors, each keeping nothing: 404 a visit not the caller's; 422 naming the item (``unknown_item``,
-    ``missing_item``, ``duplicate_item``, ``amount_required``, ``amount_not_allowed``, ``result_mismatch``,
-    ``photo_required``, ``note_required``, ``unknown_photo``, ``unreferenced_photo``); 413/415/422 for photos;
-    409 ``visit_not_open``, ``idempotency_key_reused``.
+    Errors, each keeping nothing: 404 a visit not the caller's; 422 ``validation_error`` listing every
+    problem, each naming its item, ``errors[].type`` saying which (``unknown_item``, ``missing_item``,
+    ``duplicate_item``, ``amount_required``, ``amount_not_allowed``, ``result_mismatch``, ``photo_required``,
+    ``note_required``, ``unknown_photo``, ``unreferenced_photo``, ``duplicate_photo_name``); 413/415/422 for
+    photos; 409 ``visit_not_open``, ``idempotency_key_reused``, ``version_conflict`` (a failure's open case
+    changed meanwhile: submit again); 422 ``outside_service_area`` when the point's place is no longer in
+    any cell.
     """
     raw, files = await read_request(request, settings, "visit", frozenset({"photos"}))
     if raw is None:
