@@ -26,7 +26,8 @@ WHEN: dict[str, str] = {
     "and `current_etag`, the `ETag` header names the current one",
     "409 version_conflict": "a concurrent action changed the case first: read it again (submitting a visit: "
     "the open case a failure adds to changed meanwhile; submit again)",
-    "idempotency_key_reused": "an `Idempotency-Key` or `client_id` used before for a different report",
+    "idempotency_key_reused": "an `Idempotency-Key` or `client_id` used before for a different report (or "
+    "another submission of a visit)",
     "username_taken": "the username exists",
     "unit_name_taken": "a unit of that name exists",
     "grid_code_taken": "a cell with that code exists",
