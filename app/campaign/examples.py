@@ -71,7 +71,7 @@ CELL = {"id": 834, "code": "620802002001279", "name": "中街街道第279网格"
 STREET = {"id": 2, "code": "620802002", "name": "中街街道", "level": 2, "kind": "street"}
 CHENGGUAN = {"id": 1, "name": "崆峒区城市管理综合执法局"}
 JIAOJING = {"id": 2, "name": "平凉市公安局交通警察支队崆峒大队"}
-SHANGWU = {"id": 6, "name": "区商务局"}
+SHANGWU = {"id": 5, "name": "区商务局"}
 MARKET_OUTLINE = {
     "type": "Polygon",
     "coordinates": [
@@ -114,8 +114,8 @@ POINT_IMPORT_OUT: dict[str, Any] = {
     "unchanged": 4,
 }
 
-WORKER = {"id": 3, "username": "worker2", "display_name": "网格员 grid worker, 中街街道"}
-SUPERVISOR = {"id": 5, "username": "supervisor", "display_name": "创文办 督查"}
+WORKER = {"id": 5, "username": "worker2", "display_name": "网格员 grid worker, 中街街道"}
+SUPERVISOR = {"id": 3, "username": "supervisor", "display_name": "督查员 supervisor"}
 ROUND_OUT: dict[str, Any] = {
     "id": 3,
     "kind": "mock",
