@@ -7,16 +7,25 @@ Pure: values in, markup out (escaped by the template's autoescaping: labels go t
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 680, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 28, 44  # margins, px
+LEFT, RIGHT, TOP, BOTTOM = 44, 36, 28, 44  # margins, px
 SERIES = (  # (attribute, label, colour, dash)
     ("score", "得分率 score", "#1f5fa8", ""),
     ("compliance", "符合率 compliance", "#2e8b57", "6 4"),
 )
+
+
+# Characters XML 1.0 forbids (C0 controls but tab, newline, return; lone surrogates; U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _label(text: str) -> Markup:
+    return escape(_NOT_XML.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -71,9 +80,9 @@ def trend_svg(points: list[TrendPoint]) -> Markup:
         if i % every == 0 or p.current:
             parts.append(
                 f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" class="axis" text-anchor="middle">'
-                f"{escape(p.label)}</text>"
+                f"{_label(p.label)}</text>"
             )
-    for attr, _, colour, dash in SERIES:
+    for n, (attr, _, colour, dash) in enumerate(SERIES):
         run: list[str] = []
         for i, p in enumerate(points):
             v = getattr(p, attr)
@@ -82,8 +91,10 @@ def trend_svg(points: list[TrendPoint]) -> Markup:
             run.append(f"{x(i):.1f},{y(v):.1f}")
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}"/>')
             if p.current or len(points) <= 6:
+                # The first series labels above its dot, the second below, so close values stay legible.
+                dy = -8 if n == 0 else 16
                 parts.append(
-                    f'<text x="{x(i):.1f}" y="{y(v) - 8:.1f}" class="value" text-anchor="middle" '
+                    f'<text x="{x(i):.1f}" y="{y(v) + dy:.1f}" class="value" text-anchor="middle" '
                     f'fill="{colour}">{v:.1f}</text>'
                 )
         if len(run) > 1:
@@ -96,7 +107,7 @@ def trend_svg(points: list[TrendPoint]) -> Markup:
         dashing = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
             f'<line x1="{lx}" x2="{lx + 24}" y1="12" y2="12" stroke="{colour}" stroke-width="2"{dashing}/>'
-            f'<text x="{lx + 30}" y="16" class="legend">{escape(label)}</text>'
+            f'<text x="{lx + 30}" y="16" class="legend">{_label(label)}</text>'
         )
     parts.append(
         f'<text x="{WIDTH - RIGHT}" y="16" class="legend" text-anchor="end">%（y 轴 y axis）</text></svg>'
