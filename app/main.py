@@ -14,15 +14,20 @@ from fastapi.routing import APIRoute
 
 from app.auth.permissions import EVERY_ROLE, Allow, Unauthenticated
 from app.auth.router import router as auth_router
+from app.campaign.boards import on_round_published
 from app.campaign.events import NoticeIssued, NoticeSignedOff, RoundPublished
-from app.campaign.notices import on_round_published, on_status_changed
+from app.campaign.negative import propose_veto_event
+from app.campaign.notices import issue_on_publish, on_status_changed
 from app.campaign.permissions import inspects_round
 from app.campaign.round_schemas import VisitIn
+from app.campaign.routers.boards import router as campaign_boards_router
 from app.campaign.routers.checklists import router as campaign_checklists_router
 from app.campaign.routers.export import router as campaign_export_router
+from app.campaign.routers.negative import router as campaign_negative_router
 from app.campaign.routers.notices import router as campaign_notices_router
 from app.campaign.routers.points import router as campaign_points_router
 from app.campaign.routers.rounds import router as campaign_rounds_router
+from app.campaign.routers.scores import router as campaign_scores_router
 from app.campaign.routers.visits import router as campaign_visits_router
 from app.categories.router import router as categories_router
 from app.core.config import Settings, get_settings
@@ -166,9 +171,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.bus = EventBus()
     app.state.bus.subscribe(CalendarChanged, on_calendar_changed(settings))
     app.state.bus.subscribe(Happened, on_happened(settings))
+    app.state.bus.subscribe(Happened, propose_veto_event)  # a veto case proposes a negative-list event
+    app.state.bus.subscribe(RoundPublished, on_round_published(settings.workflow_tz))  # boards (红黑榜)
     # Rectification notices: issued when a round is published, signed off when their last case settles; the
     # campaign's notice events are pushed to the unit.
-    app.state.bus.subscribe(RoundPublished, on_round_published)
+    app.state.bus.subscribe(RoundPublished, issue_on_publish)
     app.state.bus.subscribe(StatusChanged, on_status_changed)
     app.state.bus.subscribe(NoticeIssued, on_notice(settings))
     app.state.bus.subscribe(NoticeSignedOff, on_notice(settings))
@@ -231,6 +238,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         campaign_checklists_router,
         campaign_points_router,
         campaign_rounds_router,
+        campaign_scores_router,
+        campaign_boards_router,
+        campaign_negative_router,
         campaign_notices_router,
         campaign_export_router,
         open311_router,

@@ -2,9 +2,11 @@
 
 from app.auth.models import ApiKey, User, WorkerGrid
 from app.campaign.models import (
+    Board,
     Edition,
     Item,
     ItemDuty,
+    NegativeEvent,
     Notice,
     NoticeItem,
     Point,
@@ -40,9 +42,11 @@ __all__ = [
     "Case",
     "CaseContact",
     "CaseEvent",
+    "Board",
     "Edition",
     "Item",
     "ItemDuty",
+    "NegativeEvent",
     "Notice",
     "NoticeItem",
     "Point",

@@ -27,8 +27,8 @@ from app.campaign.models import Point, Result, Visit
 from app.cases.models import Case, status_label
 from app.core.db import Database
 from app.core.i18n import Lang
-from app.reports.export import _cell as formula_safe
 from app.reports.export import _for_people as for_people
+from app.reports.export import safe_cell
 from app.units.book import units
 
 VISIT_ZH = {"pending": "待测评", "submitted": "已测评", "unable": "无法测评"}
@@ -154,5 +154,5 @@ async def round_csv(
         buffer.seek(0)
         buffer.truncate()
         for row in rows:
-            writer.writerow([formula_safe(for_people(get(row, lang), tz)) for *_, get in COLUMNS])
+            writer.writerow([safe_cell(for_people(get(row, lang), tz)) for *_, get in COLUMNS])
         yield buffer.getvalue().encode()

@@ -289,6 +289,60 @@ class VisitPhoto(Base):
     name: Mapped[str] = mapped_column(String(255))
 
 
+NEGATIVE_PENALTIES = ("deduct", "veto")  # 扣分, 一票否决
+NEGATIVE_STATES = ("proposed", "confirmed", "rejected")
+BOARD_KINDS = ("unit", "grid", "point")
+
+
+class NegativeEvent(Base):
+    """An entry of the negative list (负面清单) against a unit or a street: it deducts ``points`` from, or
+    (``veto``) puts on the black board, the subject of every round whose period contains ``occurred_at``
+    (local date). Supervisors record confirmed ones; a veto case proposes one (``case_id``) to confirm."""
+
+    __tablename__ = "campaign_negative_events"
+    __table_args__ = (
+        CheckConstraint(_in("penalty", NEGATIVE_PENALTIES), name="penalty_known"),
+        CheckConstraint(_in("status", NEGATIVE_STATES), name="status_known"),
+        CheckConstraint("(unit_id IS NULL) <> (grid_id IS NULL)", name="one_subject"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        Index("ix_campaign_negative_events_occurred_at", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id", ondelete="RESTRICT"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    penalty: Mapped[str] = mapped_column(String(8))
+    points: Mapped[float] = mapped_column(Double, default=0.0)  # deducted from the ranking score
+    status: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(
+        BigRef, ForeignKey("cases.id", ondelete="RESTRICT"), unique=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Board(Base):
+    """A round's board (红黑榜) of one kind, made and stored when the round was published: ``content`` is
+    the answer of ``GET /api/v1/campaign/boards`` then, so nothing later changes it."""
+
+    __tablename__ = "campaign_boards"
+    __table_args__ = (
+        UniqueConstraint("round_id", "kind", name="uq_campaign_boards_round_kind"),
+        CheckConstraint(_in("kind", BOARD_KINDS), name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("campaign_rounds.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(8))
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 NOTICE_STATES = ("open", "signed_off")
 
 

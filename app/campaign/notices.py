@@ -1,7 +1,7 @@
 """Rectification notices (整改通知/抄告单, docs/campaign.md "Rectification notices").
 
 A notice tells one responsible unit the failures of one round whose cases it holds, with their deadlines.
-It is issued when the round is published (:func:`on_round_published`, a handler of ``RoundPublished``) and on
+It is issued when the round is published (:func:`issue_on_publish`, a handler of ``RoundPublished``) and on
 demand for an open round (``POST /api/v1/campaign/rounds/{id}/notices``). Issuing is idempotent: it lists
 each failure (a noncompliant result with a case) on at most one notice, so issuing again adds only the
 failures that are not on a notice yet, to the notice of the case's unit (one per round and unit).
@@ -159,7 +159,7 @@ async def issue_on_demand(session: AsyncSession, round_id: int) -> tuple[list[No
     return list(notices), events
 
 
-async def on_round_published(session: AsyncSession, event: RoundPublished) -> list[object]:
+async def issue_on_publish(session: AsyncSession, event: RoundPublished) -> list[object]:
     """The bus handler of ``RoundPublished``: each responsible unit gets its notice."""
     return await issue(session, event.round_id, event.published_at)
 

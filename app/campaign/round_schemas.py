@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.campaign import examples
 from app.campaign.schemas import Code, PointTypeOut, Tier
 from app.core.deps import DbId
 from app.core.schemas import Input, Instant
@@ -114,6 +115,8 @@ class RoundVisit(BaseModel):
 
 
 class RoundOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.ROUND_OUT})
+
     id: int
     kind: RoundKind
     title: str
@@ -136,6 +139,8 @@ class RoundOut(BaseModel):
 
 
 class RoundList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.ROUND_LIST})
+
     items: list[RoundOut]
     next_cursor: str | None
 
@@ -267,6 +272,8 @@ class VisitRound(BaseModel):
 
 
 class VisitOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.VISIT_OUT})
+
     id: int
     round: VisitRound
     point: VisitPoint
@@ -291,5 +298,7 @@ class VisitOut(BaseModel):
 
 
 class VisitList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.VISIT_LIST})
+
     items: list[VisitOut]
     next_cursor: str | None

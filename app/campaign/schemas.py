@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.campaign import examples
 from app.core.deps import DbId
 from app.core.schemas import Input, Name
 from app.geo.coords import CoordSystem
@@ -127,6 +128,8 @@ class ChecklistFile(Input):
 
 
 class EditionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.EDITION_OUT})
+
     code: str
     name: str
     year: int
@@ -139,6 +142,8 @@ class EditionOut(BaseModel):
 
 
 class ImportOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.IMPORT_OUT})
+
     edition: EditionOut
     point_types: int = Field(description="point types in the file")
     items: int = Field(description="items in the file")
@@ -148,6 +153,8 @@ class ImportOut(BaseModel):
 
 
 class EditionList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"items": [examples.EDITION_OUT]}})
+
     items: list[EditionOut]
 
 
@@ -190,6 +197,8 @@ class PointTypeOut(BaseModel):
 
 
 class PointTypeList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.POINT_TYPES_OUT})
+
     edition: str
     items: list[PointTypeOut]
 
@@ -276,6 +285,8 @@ class DutyOut(BaseModel):
 
 
 class PointOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.POINT_OUT})
+
     id: int
     code: str
     name: str
@@ -293,6 +304,10 @@ class PointOut(BaseModel):
 
 
 class PointList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"items": [examples.POINT_OUT], "next_cursor": None}}
+    )
+
     items: list[PointOut]
     next_cursor: str | None
 
@@ -303,6 +318,8 @@ class PointChange(BaseModel):
 
 
 class PointImportOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": examples.POINT_IMPORT_OUT})
+
     dry_run: bool
     created: list[str] = Field(description="codes of the points created (or that would be)")
     changed: list[PointChange]

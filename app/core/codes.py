@@ -20,12 +20,14 @@ WHEN: dict[str, str] = {
     "stage_not_allowed": "the caller may not add photos of this stage",
     "not_found": "no such object, or one the caller may not see",
     "request_timeout": "the body stopped arriving for `GRID_BODY_IDLE_SECONDS`",
-    "invalid_transition": "the case's state does not allow the action; the body adds `current_status` "
-    "and `allowed_actions`",
+    "invalid_transition": "the state of the case (or the campaign round) does not allow the action; the "
+    "body adds `current_status` and `allowed_actions`",
     "412 version_conflict": "`If-Match` names another version than the case's: the body adds `version` "
     "and `current_etag`, the `ETag` header names the current one",
-    "409 version_conflict": "a concurrent action changed the case first: read it again",
-    "idempotency_key_reused": "an `Idempotency-Key` or `client_id` used before for a different report",
+    "409 version_conflict": "a concurrent action changed the case first: read it again (submitting a visit: "
+    "the open case a failure adds to changed meanwhile; submit again)",
+    "idempotency_key_reused": "an `Idempotency-Key` or `client_id` used before for a different report (or "
+    "another submission of a visit)",
     "username_taken": "the username exists",
     "unit_name_taken": "a unit of that name exists",
     "grid_code_taken": "a cell with that code exists",
@@ -42,10 +44,21 @@ WHEN: dict[str, str] = {
     "unsupported_media_type": "a body type the route does not take",
     "unsupported_image_format": "a photo that is not JPEG, PNG, WebP or HEIC/HEIF (by its bytes)",
     "validation_error": "a field or parameter is missing, malformed or out of range (see `errors`)",
+    "round_not_published": "the round is not published yet: it has no boards",
+    "unknown_unit": "a negative-list event names no unit that exists",
+    "unknown_cell": "a negative-list event names no cell that exists",
     "unsupported_filter": "an unknown query parameter, or a filter delta sync cannot honour",
     "unknown_part": "a multipart part the route does not take",
     "outside_service_area": "the point is outside every top-level grid cell",
     "unknown_category": "no such category, or a retired one",
+    # The campaign's (docs/campaign.md).
+    "no_active_edition": "no checklist edition is active yet: import a checklist file first",
+    "point_code_taken": "an inspection point in use has that code",
+    "point_in_use": "a draft or open round still has a visit to make at the point",
+    "inspector_not_eligible": "the user may not inspect the point(s): not an active supervisor or admin, nor "
+    "a worker patrolling a cell that contains each point; `errors` names the field",
+    "visit_not_open": "the visit was submitted already (or is unable), or its round is not open; the body "
+    "adds `current_status` when submitting",
     "location_required": "no `lat`/`lon` and no geotagged photo",
     "after_photo_required": "resolving (or self-handling) a category that needs an after-photo, without one",
     "unit_required": "dispatching without `unit_id` when there is no active routed unit",
@@ -77,6 +90,18 @@ EXTRA: dict[str, dict[str, Any]] = {
     "validation_error": {
         "detail": "reason: required for return",
         "errors": [{"loc": ["reason"], "field": "reason", "msg": "required for return", "type": "missing"}],
+    },
+    "visit_not_open": {"detail": "The visit was submitted already", "current_status": "submitted"},
+    "inspector_not_eligible": {
+        "detail": "worker3 patrols no cell containing point(s) KT-NM-001",
+        "errors": [
+            {
+                "loc": ["inspector_id"],
+                "field": "inspector_id",
+                "msg": "a worker inspects points in the cells they patrol",
+                "type": "not_eligible",
+            }
+        ],
     },
     "not_ready": {"detail": "photo storage is not writable", "failures": ["photo storage is not writable"]},
 }

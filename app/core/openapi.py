@@ -49,7 +49,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "code": {"type": "string", "description": "stable: switch on it", "example": "outside_service_area"},
-        "current_status": {"type": "string", "description": "409 `invalid_transition`: the case's state"},
+        "current_status": {
+            "type": "string",
+            "description": "409 `invalid_transition`: the case's (or round's) state; 409 `visit_not_open` on "
+            "submitting: the visit's state, or its round's when the round is not open",
+        },
         "allowed_actions": {
             "type": "array",
             "items": {"type": "string"},

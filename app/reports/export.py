@@ -112,7 +112,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "�
 _BLANKS = " \u00a0\u200b\u3000\ufeff"
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (module docstring); other modules' CSV use it."""
     # Spreadsheets skip leading blanks before a formula, and some read full-width signs as ASCII ones.
     if isinstance(value, str) and value.lstrip(_BLANKS).startswith(_FORMULA_START):
         return "'" + value
@@ -155,7 +156,7 @@ async def _csv(
         for c in cases:
             light = clock.case_light(c, calendar, now)
             writer.writerow(
-                [_cell(_for_people(get(c, labels, lang, light), calendar.tz)) for *_, get in COLUMNS]
+                [safe_cell(_for_people(get(c, labels, lang, light), calendar.tz)) for *_, get in COLUMNS]
             )
         yield buffer.getvalue().encode()
 

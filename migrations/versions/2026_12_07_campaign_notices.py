@@ -5,7 +5,7 @@ Reviewed by hand; new tables only, so batch mode is needed only for the indexes.
 no notice was issued before this.
 
 Revision ID: 20261207_0013
-Revises: 20261207_0011
+Revises: 20261207_0012
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import app.core.db
 
 revision: str = "20261207_0013"
-down_revision: str | Sequence[str] | None = "20261207_0011"
+down_revision: str | Sequence[str] | None = "20261207_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -83,6 +83,20 @@ MATRIX: dict[str, set[str]] = {
             "POST /api/v1/campaign/rounds/{round_id}/actions",
             "POST /api/v1/campaign/rounds/{round_id}/notices",
             "PATCH /api/v1/campaign/visits/{visit_id}",
+            "POST /api/v1/campaign/negative-events",
+            "POST /api/v1/campaign/negative-events/{event_id}/actions",
+        )
+    },
+    # scores, boards and the negative list are read by the campaign office and the command centre
+    **{
+        route: CENTRE_STAFF
+        for route in (
+            "GET /api/v1/campaign/scores",
+            "GET /api/v1/campaign/scores/trend",
+            "GET /api/v1/campaign/scores/items",
+            "GET /api/v1/campaign/boards",
+            "GET /api/v1/campaign/boards.csv",
+            "GET /api/v1/campaign/negative-events",
         )
     },
     "GET /api/v1/campaign/checklists/export": STAFF,
@@ -182,6 +196,7 @@ async def test_every_route_admits_exactly_its_callers(app, client, world, caller
         "point_id": 1,
         "round_id": 1,
         "visit_id": 1,
+        "event_id": 1,
         "notice_id": 1,
     }
     routes = {f"{method} {path}" for method, path, _ in api_routes(app)}

@@ -26,6 +26,7 @@ NOTHING_OF_THEIR_OWN = {
     "GET /api/v1/calendar/{year}": "every year in range has an answer",
     "PUT /api/v1/calendar/{year}": "only validation can fail",
     "POST /api/v1/auth/logout": "revokes the caller's own tokens: only the credentials can fail",
+    "GET /api/v1/campaign/editions": "an unpaged list of what is stored",
 }
 
 

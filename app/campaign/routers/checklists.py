@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from app.campaign import checklists as service
+from app.campaign.checklists import NoActiveEdition
 from app.campaign.permissions import CampaignEditor, ChecklistReader
 from app.campaign.schemas import (
     CHECKLIST_EXAMPLE,
@@ -17,17 +18,27 @@ from app.campaign.schemas import (
     PointTypeList,
 )
 from app.core.deps import SessionDep
+from app.core.errors import Conflict, NotFound
+from app.core.openapi import errors
 
 router = APIRouter(prefix="/api/v1/campaign", tags=["campaign"])
 EditionCode = Annotated[
     str | None,
     Query(
-        max_length=32, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$", description="default: the active edition"
+        max_length=32,
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$",
+        description="an edition's code, e.g. `LOCAL-2026` (default: the active edition)",
     ),
 ]
 
 
-@router.post("/checklists/import", response_model=ImportOut, summary="Import a checklist file")
+@router.post(
+    "/checklists/import",
+    response_model=ImportOut,
+    summary="Import a checklist file",
+    # 409 ``conflict``: two first imports of one edition at once; the loser is refused, nothing kept.
+    responses=errors(Conflict),
+)
 async def import_checklists(data: ChecklistFile, _: CampaignEditor, session: SessionDep) -> ImportOut:
     """A file in the exchange format (docs/campaign.md). All or nothing: 422 lists every problem, naming the
     point type and item (duplicate codes, unknown categories, answer kinds and thresholds). Importing an
@@ -39,7 +50,10 @@ async def import_checklists(data: ChecklistFile, _: CampaignEditor, session: Ses
 @router.get(
     "/checklists/export",
     summary="A checklist file of an edition",
-    responses={200: {"content": {"application/json": {"example": CHECKLIST_EXAMPLE}}}},
+    responses={
+        200: {"content": {"application/json": {"example": CHECKLIST_EXAMPLE}}},
+        **errors(NotFound, NoActiveEdition),
+    },
 )
 async def export_checklists(
     _: ChecklistReader, session: SessionDep, edition: EditionCode = None
@@ -51,12 +65,26 @@ async def export_checklists(
 
 @router.get("/editions", response_model=EditionList, summary="Editions of the standards")
 async def list_editions(_: ChecklistReader, session: SessionDep) -> EditionList:
+    """Every edition stored, the active one flagged, with the point types and items it has in use."""
     return EditionList(items=[await service.edition_out(session, e) for e in await service.editions(session)])
 
 
-@router.post("/editions/{code}/activate", response_model=EditionOut, summary="Make an edition the active one")
+@router.post(
+    "/editions/{code}/activate",
+    response_model=EditionOut,
+    summary="Make an edition the active one",
+    # 409 ``conflict``: another activation at the same moment won (one edition is active at a time).
+    responses=errors(NotFound, Conflict),
+)
 async def activate_edition(
-    code: Annotated[str, Path(max_length=32, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")],
+    code: Annotated[
+        str,
+        Path(
+            max_length=32,
+            pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$",
+            description="the edition's code, e.g. `LOCAL-2026`",
+        ),
+    ],
     _: CampaignEditor,
     session: SessionDep,
 ) -> EditionOut:
@@ -64,10 +92,17 @@ async def activate_edition(
     return await service.edition_out(session, await service.activate(session, code))
 
 
-@router.get("/point-types", response_model=PointTypeList, summary="Point types with protocol and items")
+@router.get(
+    "/point-types",
+    response_model=PointTypeList,
+    summary="Point types with protocol and items",
+    responses=errors(NotFound, NoActiveEdition),
+)
 async def list_point_types(
     _: ChecklistReader, session: SessionDep, edition: EditionCode = None
 ) -> PointTypeList:
+    """The edition's (default: the active one's) point types, each with how a point is observed and its items
+    in use, in the file's order. 404 for an unknown edition, 409 ``no_active_edition``."""
     found = await service.edition_by_code(session, edition)
     return PointTypeList(
         edition=found.code, items=[c.out() for c in (await service.checklists(session, found.id)).values()]

@@ -2,36 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from app.campaign import rounds
-from app.campaign.permissions import CampaignEditor, CampaignReader
+from app.campaign.checklists import NoActiveEdition
+from app.campaign.permissions import CampaignEditor, CampaignReader, InspectorNotEligible
 from app.campaign.round_schemas import RoundAction, RoundIn, RoundList, RoundOut
-from app.core.deps import HooksDep, IdPath, PageDep, SessionDep
+from app.core.deps import HooksDep, IdPath, InvalidCursor, PageDep, SessionDep
+from app.core.errors import PROBLEM_MEDIA_TYPE, NotFound
+from app.core.openapi import errors
 
 router = APIRouter(prefix="/api/v1/campaign/rounds", tags=["campaign"])
 
 
-@router.post("", response_model=RoundOut, status_code=201, summary="Make a round (draft) with its visits")
+def _action_errors() -> dict[int | str, dict[str, Any]]:
+    """The errors of an action, its 409 example a round's (the shared example is a case's)."""
+    found = errors(NotFound, rounds.RoundTransitionRefused)
+    example = found[409]["content"][PROBLEM_MEDIA_TYPE]["examples"]["invalid_transition"]["value"]
+    example.update(
+        detail="'publish' is not possible: the round is draft; allowed now: open, close",
+        current_status="draft",
+        allowed_actions=["open", "close"],
+    )
+    return found
+
+
+@router.post(
+    "",
+    response_model=RoundOut,
+    status_code=201,
+    summary="Make a round (draft) with its visits",
+    responses=errors(InspectorNotEligible, NoActiveEdition),
+)
 async def create_round(data: RoundIn, principal: CampaignEditor, session: SessionDep) -> RoundOut:
     """Points listed, or sampled per point type from the cell's subtree with a recorded seed (the same seed
     gives the same sample); a visit per point, assigned to ``inspector_id`` or to a worker patrolling the
-    point's cell. 422 naming the field (``not_enough_points``, ``outside_scope``, ``inspector_not_eligible``
-    ...), 409 ``no_active_edition``."""
+    point's cell. 422 ``inspector_not_eligible``; 422 ``validation_error`` naming the field, its
+    ``errors[].type`` saying why (``unknown_cell``, ``unknown_point``, ``outside_scope``,
+    ``unknown_point_type``, ``not_enough_points`` ...); 409 ``no_active_edition``."""
     round_ = await rounds.create_round(session, principal, data)
     return (await rounds.present(session, [round_], with_visits=True))[0]
 
 
-@router.get("", response_model=RoundList, summary="Rounds, newest first")
+@router.get("", response_model=RoundList, summary="Rounds, newest first", responses=errors(InvalidCursor))
 async def list_rounds(
     _: CampaignReader,
     session: SessionDep,
     page: PageDep,
-    status: Literal["draft", "open", "published", "closed"] | None = None,
-    kind: Literal["patrol", "supervision", "mock", "recheck"] | None = None,
+    status: Annotated[
+        Literal["draft", "open", "published", "closed"] | None, Query(description="only rounds in this state")
+    ] = None,
+    kind: Annotated[
+        Literal["patrol", "supervision", "mock", "recheck"] | None,
+        Query(description="patrol 常态巡查, supervision 督查, mock 模拟测评, recheck 复查"),
+    ] = None,
 ) -> RoundList:
+    """Without their visits (``visits`` is null); ``progress`` counts them by status."""
     rows = await rounds.list_rounds(session, page, status, kind)
     return RoundList(
         items=await rounds.present(session, rows[: page.limit], with_visits=False),
@@ -39,12 +67,23 @@ async def list_rounds(
     )
 
 
-@router.get("/{round_id}", response_model=RoundOut, summary="One round with its visits and progress")
+@router.get(
+    "/{round_id}",
+    response_model=RoundOut,
+    summary="One round with its visits and progress",
+    responses=errors(NotFound),
+)
 async def get_round(round_id: IdPath, _: CampaignReader, session: SessionDep) -> RoundOut:
+    """404 for an unknown round."""
     return (await rounds.present(session, [await rounds.get_round(session, round_id)], with_visits=True))[0]
 
 
-@router.post("/{round_id}/actions", response_model=RoundOut, summary="Open, publish or close a round")
+@router.post(
+    "/{round_id}/actions",
+    response_model=RoundOut,
+    summary="Open, publish or close a round",
+    responses=_action_errors(),
+)
 async def act_on_round(
     round_id: IdPath, data: RoundAction, _: CampaignEditor, session: SessionDep, tx: HooksDep
 ) -> RoundOut:

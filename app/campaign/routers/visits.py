@@ -3,20 +3,25 @@ visits")."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.campaign import submission, visits
-from app.campaign.permissions import CampaignEditor, Inspector
+from app.campaign.permissions import CampaignEditor, Inspector, InspectorNotEligible
 from app.campaign.round_schemas import VISIT_EXAMPLE, VisitIn, VisitList, VisitOut, VisitPatch
-from app.core.deps import MAX_DB_ID, HooksDep, IdPath, PageDep, SessionDep, SettingsDep
-from app.core.errors import NotFound, ValidationProblem
+from app.campaign.visits import VisitDone
+from app.core.deps import MAX_DB_ID, HooksDep, IdPath, InvalidCursor, PageDep, SessionDep, SettingsDep
+from app.core.errors import Conflict, NotFound, ValidationProblem, declare
 from app.core.i18n import CONTENT_LANGUAGE, LangDep
+from app.core.openapi import errors
 from app.core.responses import model_response
 from app.deadlines.cache import CalendarDep
-from app.photos.uploads import UPLOAD, parse_part, read_request
+from app.grids.service import OutsideServiceArea
+from app.photos.uploads import UPLOAD, UPLOAD_ERRORS, parse_part, read_request
+from app.reports.retries import IdempotencyConflict
 from app.workflow.actions import ActionContext
 
 router = APIRouter(prefix="/api/v1/campaign/visits", tags=["campaign"])
@@ -28,7 +33,12 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.get("", response_model=VisitList, summary="Visits, each with its point and checklist")
+@router.get(
+    "",
+    response_model=VisitList,
+    summary="Visits, each with its point and checklist",
+    responses=errors(InvalidCursor),
+)
 async def list_visits(
     principal: Inspector,
     session: SessionDep,
@@ -37,7 +47,10 @@ async def list_visits(
         bool, Query(description="only those assigned to the caller (always, for a worker)")
     ] = False,
     round: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="one round's")] = None,
-    status: Literal["pending", "submitted", "unable"] | None = None,
+    status: Annotated[
+        Literal["pending", "submitted", "unable"] | None,
+        Query(description="`pending` (still to make), `submitted` or `unable` (无法测评)"),
+    ] = None,
 ) -> Response:
     """Enough to work offline: the point (place, geometry, cell, point chief) and the checklist to answer
     (the point type's protocol and items)."""
@@ -49,7 +62,10 @@ async def list_visits(
 
 
 @router.get(
-    "/{visit_id}", response_model=VisitOut, summary="One visit: results as answered, photos, scores, cases"
+    "/{visit_id}",
+    response_model=VisitOut,
+    summary="One visit: results as answered, photos, scores, cases",
+    responses=errors(NotFound),
 )
 async def get_visit(visit_id: IdPath, principal: Inspector, session: SessionDep) -> Response:
     """404 for a visit not assigned to a worker (supervisors and admins see every visit)."""
@@ -59,15 +75,19 @@ async def get_visit(visit_id: IdPath, principal: Inspector, session: SessionDep)
 
 
 _JPEG: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/jpeg": {}}},
-    304: {"description": "Not modified"},
+    200: {
+        "description": "the JPEG, EXIF-free, with `ETag` and `Cache-Control: private, max-age=31536000, immutable`",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    304: {"description": "Not modified: `If-None-Match` named the current `ETag`"},
 }
 
 
 @router.get(
     "/{visit_id}/photos/{photo_id}",
     summary="A visit's photo (display size or thumbnail, no EXIF), also one no case shows",
-    responses=_JPEG,
+    response_class=Response,
+    responses={**_JPEG, **errors(NotFound)},
 )
 async def get_visit_photo(
     request: Request,
@@ -75,8 +95,15 @@ async def get_visit_photo(
     photo_id: IdPath,
     principal: Inspector,
     session: SessionDep,
-    size: Literal["display", "thumbnail"] = "display",
-    if_none_match: str | None = Header(default=None, max_length=1024),
+    size: Annotated[
+        Literal["display", "thumbnail"],
+        Query(description="`display` (at most 1600 px) or `thumbnail` (at most 320 px), both JPEG"),
+    ] = "display",
+    if_none_match: str | None = Header(
+        default=None,
+        max_length=1024,
+        description="the `ETag` of a copy you have: 304 without a body when it is current",
+    ),
 ) -> Response:
     """The photo as a JPEG without metadata, upright: an unable visit's photo, or one only compliant answers
     named, which no case shows. 404 unless the caller sees the visit and the photo is one of its."""
@@ -97,7 +124,12 @@ async def get_visit_photo(
     return Response(content=data, media_type="image/jpeg", headers=headers)
 
 
-@router.patch("/{visit_id}", response_model=VisitOut, summary="Assign a visit to another inspector")
+@router.patch(
+    "/{visit_id}",
+    response_model=VisitOut,
+    summary="Assign a visit to another inspector",
+    responses=errors(NotFound, InspectorNotEligible, VisitDone),
+)
 async def patch_visit(
     visit_id: IdPath, data: VisitPatch, principal: CampaignEditor, session: SessionDep
 ) -> Response:
@@ -124,17 +156,43 @@ async def patch_visit(
                         "properties": {
                             "visit": {
                                 "type": "string",
-                                "description": "the visit as JSON",
-                                "example": VISIT_EXAMPLE,
+                                "description": "the visit as JSON: the fields of `VisitIn` (the JSON body's "
+                                "schema): a result for every item of the checklist, each failure naming its "
+                                'photos by file name; or `{"unable": true, "reason": ...}` (无法测评)',
+                                "example": json.dumps(VISIT_EXAMPLE, ensure_ascii=False),
                             },
-                            "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                            "photos": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                                "description": "the photos the results name, each part's file name being the "
+                                "name a result gives (`f1.jpg`); every part must be named by a result, names "
+                                "are unique; an unable visit sends exactly one. At most "
+                                "`GRID_MAX_PHOTOS_PER_REPORT` (9) photos of JPEG, PNG, WebP or HEIC/HEIF "
+                                "(judged by their bytes), each at most `GRID_MAX_PHOTO_BYTES`",
+                            },
                         },
-                    }
+                    },
+                    "encoding": {
+                        "visit": {"contentType": "application/json"},
+                        "photos": {
+                            "contentType": "image/jpeg, image/png, image/webp, image/heic, image/heif"
+                        },
+                    },
+                    "example": {"visit": json.dumps(VISIT_EXAMPLE, ensure_ascii=False)},
                 },
                 "application/json": {"schema": {"$ref": "#/components/schemas/VisitIn"}},
             },
         }
     },
+    responses=errors(
+        *UPLOAD_ERRORS,
+        NotFound,
+        VisitDone,
+        IdempotencyConflict,
+        declare(Conflict, "version_conflict"),
+        # the point's place left the service area after the grid was edited: its failure has no cell
+        OutsideServiceArea,
+    ),
 )
 @UPLOAD
 async def submit_visit(
@@ -153,10 +211,13 @@ async def submit_visit(
     a case for the responsible unit (or adds to the item's open case at the point). An unable visit:
     ``{"unable": true, "reason": ...}`` and one photo. Retry-safe with ``Idempotency-Key``.
 
-    Errors, each keeping nothing: 404 a visit not the caller's; 422 naming the item (``unknown_item``,
-    ``missing_item``, ``duplicate_item``, ``amount_required``, ``amount_not_allowed``, ``result_mismatch``,
-    ``photo_required``, ``note_required``, ``unknown_photo``, ``unreferenced_photo``); 413/415/422 for photos;
-    409 ``visit_not_open``, ``idempotency_key_reused``.
+    Errors, each keeping nothing: 404 a visit not the caller's; 422 ``validation_error`` listing every
+    problem, each naming its item, ``errors[].type`` saying which (``unknown_item``, ``missing_item``,
+    ``duplicate_item``, ``amount_required``, ``amount_not_allowed``, ``result_mismatch``, ``photo_required``,
+    ``note_required``, ``unknown_photo``, ``unreferenced_photo``, ``duplicate_photo_name``); 413/415/422 for
+    photos; 409 ``visit_not_open``, ``idempotency_key_reused``, ``version_conflict`` (a failure's open case
+    changed meanwhile: submit again); 422 ``outside_service_area`` when the point's place is no longer in
+    any cell.
     """
     raw, files = await read_request(request, settings, "visit", frozenset({"photos"}))
     if raw is None:
