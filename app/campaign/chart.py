@@ -91,8 +91,10 @@ def trend_svg(points: list[TrendPoint]) -> Markup:
             run.append(f"{x(i):.1f},{y(v):.1f}")
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}"/>')
             if p.current or len(points) <= 6:
-                # The first series labels above its dot, the second below, so close values stay legible.
-                dy = -8 if n == 0 else 16
+                # The higher of a round's two values is labelled above its dot, the lower below, so close
+                # values stay legible.
+                other = getattr(p, SERIES[1 - n][0])
+                dy = -8 if other is None or v > other or (v == other and n == 0) else 16
                 parts.append(
                     f'<text x="{x(i):.1f}" y="{y(v) + dy:.1f}" class="value" text-anchor="middle" '
                     f'fill="{colour}">{v:.1f}</text>'

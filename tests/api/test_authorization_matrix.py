@@ -106,6 +106,7 @@ MATRIX: dict[str, set[str]] = {
     "GET /api/v1/campaign/points/{point_id}": CENTRE_STAFF,
     "GET /api/v1/campaign/rounds": CENTRE_STAFF,
     "GET /api/v1/campaign/rounds/{round_id}": CENTRE_STAFF,
+    "GET /api/v1/campaign/rounds/{round_id}/report": CENTRE_STAFF,
     "GET /api/v1/campaign/visits": {"worker", "supervisor", "admin"},
     "GET /api/v1/campaign/visits/{visit_id}": {"worker", "supervisor", "admin"},
     "GET /api/v1/campaign/visits/{visit_id}/photos/{photo_id}": {"worker", "supervisor", "admin"},

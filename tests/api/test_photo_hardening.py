@@ -70,12 +70,15 @@ async def test_a_heic_is_decoded_once_for_all_its_copies(app, client, world, cap
     assert app.state.workshop.storage.exists(key_for("display", hashlib.sha256(data).hexdigest()))
 
 
-async def trickle(head: bytes, tail: bytes, every: float):  # type: ignore[no-untyped-def]
-    """``head`` at once, then ``tail`` a byte at a time, ``every`` seconds apart (never idle for long)."""
+async def trickle(head: bytes, tail: bytes, every: float, sent: list[int] | None = None):  # type: ignore[no-untyped-def]
+    """``head`` at once, then ``tail`` a byte at a time, ``every`` seconds apart (never idle for long);
+    ``sent`` gets the number of tail bytes the server took."""
     yield head
     for i in range(len(tail)):
         await asyncio.sleep(every)
         yield tail[i : i + 1]
+        if sent is not None:
+            sent.append(i + 1)
 
 
 def multipart_body(fields: dict[str, bytes]) -> tuple[bytes, str]:
@@ -107,14 +110,15 @@ async def test_a_body_trickling_in_is_cut_off_by_its_deadline(client, world, set
         raw, headers["Content-Type"] = multipart_body({k: v.encode() for k, v in O311_FIELDS.items()})
     if not url.startswith("/open311"):
         headers.update(world.headers("worker2"))
-    started = time.monotonic()
-    r = await client.post(url, content=trickle(raw[:10], raw[10:70], 0.05), headers=headers)  # 3 s in all
+    started, sent = time.monotonic(), [0]
+    r = await client.post(url, content=trickle(raw[:10], raw[10:70], 0.05, sent), headers=headers)  # 3 s
     elapsed = time.monotonic() - started
     if url.startswith("/open311"):
         assert (r.status_code, r.json()[0]["code"]) == (408, 408), r.text
     else:
         assert (r.status_code, r.json()["code"]) == (408, "request_timeout"), r.text
-    assert 0.4 < elapsed < 2.0, elapsed
+    # Cut off before the client was done (not a bound on seconds: a loaded machine only makes it later).
+    assert elapsed > 0.4 and sent[-1] < 60, (elapsed, sent[-1])
 
 
 @pytest.mark.parametrize("body", ["report-json", "report-multipart", "open311-multipart"])

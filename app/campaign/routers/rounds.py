@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
 
 from app.campaign import rounds
 from app.campaign.checklists import NoActiveEdition
 from app.campaign.permissions import CampaignEditor, CampaignReader, InspectorNotEligible
+from app.campaign.report import report_page
+from app.campaign.report_view import REPORT_CSP
 from app.campaign.round_schemas import RoundAction, RoundIn, RoundList, RoundOut
-from app.core.deps import HooksDep, IdPath, InvalidCursor, PageDep, SessionDep
+from app.core.db import utcnow
+from app.core.deps import HooksDep, IdPath, InvalidCursor, PageDep, SessionDep, SettingsDep
 from app.core.errors import PROBLEM_MEDIA_TYPE, NotFound
-from app.core.openapi import errors
+from app.core.openapi import answer_examples, errors
 
 router = APIRouter(prefix="/api/v1/campaign/rounds", tags=["campaign"])
 
@@ -93,3 +97,28 @@ async def act_on_round(
     round_, events = await rounds.take_action(session, await rounds.get_round(session, round_id), data.action)
     tx.collect(events)
     return (await rounds.present(session, [round_], with_visits=True))[0]
+
+
+REPORT_EXAMPLE = (
+    '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>2026年11月 常态巡查 · 测评报告</title>'
+    "...</head><body>...</body></html>"
+)
+
+
+@router.get(
+    "/{round_id}/report",
+    summary="The round's report as one printable page",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}, **errors(NotFound)},
+)
+@answer_examples({200: {"text/html": REPORT_EXAMPLE}})
+async def get_round_report(
+    round_id: IdPath, _: CampaignReader, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """An HTML page (A4, no script, inline SVG) a leader prints: the overall figures, the trend over the
+    scope's published rounds, the red and black boards of units and streets, the items that lose most
+    points, the scores by unit and by street, and the definitions. Times are the city's. An unpublished
+    round shows its live figures under a notice, without boards. Frontends fetch it with the caller's token
+    and show or print it (e.g. from a ``blob:`` URL). 404 ``not_found``."""
+    page = await report_page(session, round_id, settings.workflow_tz, utcnow())
+    return HTMLResponse(page, headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"})
