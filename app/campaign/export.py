@@ -27,8 +27,7 @@ from app.campaign.models import Point, Result, Visit
 from app.cases.models import Case, status_label
 from app.core.db import Database
 from app.core.i18n import Lang
-from app.reports.export import _for_people as for_people
-from app.reports.export import safe_cell
+from app.reports.export import for_people, safe_cell
 from app.units.book import units
 
 VISIT_ZH = {"pending": "待测评", "submitted": "已测评", "unable": "无法测评"}

@@ -51,7 +51,7 @@ def _when(value: dt.datetime | None) -> dt.datetime | None:
     return value  # written by the format: local time with its offset in CSV, UTC "Z" in GeoJSON
 
 
-def _for_people(value: Any, tz: dt.tzinfo) -> Any:
+def for_people(value: Any, tz: dt.tzinfo) -> Any:
     """A CSV cell: instants in the city's time zone with the offset (the file is opened in Excel there)."""
     return local(value, tz) if isinstance(value, dt.datetime) else value
 
@@ -156,7 +156,7 @@ async def _csv(
         for c in cases:
             light = clock.case_light(c, calendar, now)
             writer.writerow(
-                [safe_cell(_for_people(get(c, labels, lang, light), calendar.tz)) for *_, get in COLUMNS]
+                [safe_cell(for_people(get(c, labels, lang, light), calendar.tz)) for *_, get in COLUMNS]
             )
         yield buffer.getvalue().encode()
 
@@ -198,7 +198,7 @@ async def _geojson(
     yield b"]}"
 
 
-async def _primed(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def primed(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """``stream`` with its opening and first batch already read, so that a failure of the first query
     is an error response, not a 200 with a file that merely looks empty."""
     head = []
@@ -319,7 +319,7 @@ async def export_reports(
         body = _geojson(db, principal, filters.condition, size, chosen, calendar)
         media, ext = "application/geo+json", "geojson"
     return StreamingResponse(
-        await _primed(body),
+        await primed(body),
         media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="cases-{stamp}.{ext}"',

@@ -15,7 +15,7 @@ from app.core.deps import MAX_DB_ID, SessionDep
 from app.core.errors import NotFound, ValidationProblem, declare, refuse_unknown_parameters
 from app.core.i18n import Lang, LangDep
 from app.core.openapi import answer_examples, errors
-from app.reports.export import _primed as primed
+from app.reports.export import primed
 
 router = APIRouter(prefix="/api/v1/campaign", tags=["campaign"])
 # Visits per batch: each brings at most a checklist's items (tens), so a batch is about the case export's rows.
