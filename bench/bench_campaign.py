@@ -116,6 +116,36 @@ async def _counts(url: str) -> dict[str, int]:
         await engine.dispose()
 
 
+async def _replay_published(url: str) -> list[int]:
+    """Hand ``RoundPublished`` of every published round to the app's handlers again, one transaction each:
+    for data generated before the code that handles it (boards, notices) was merged."""
+    from sqlalchemy import select
+
+    from app.campaign.events import RoundPublished
+    from app.campaign.models import Round
+    from app.core.config import get_settings
+    from app.core.db import Database, create_engine
+    from app.main import create_app
+
+    engine = create_engine(url)
+    try:
+        db = Database(engine)
+        bus = create_app(get_settings(), database=db).state.bus
+        async with db.write_sessionmaker() as session:
+            rounds = (
+                await session.execute(
+                    select(Round.id, Round.published_at).where(Round.status == "published").order_by(Round.id)
+                )
+            ).all()
+        for round_id, published_at in rounds:
+            async with db.write_sessionmaker() as session:
+                await bus.publish(session, [RoundPublished(round_id=round_id, published_at=published_at)])
+                await session.commit()
+    finally:
+        await engine.dispose()
+    return [r for r, _ in rounds]
+
+
 def ensure_data(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
     """Reuse the database when its comment is this generation's marker; else build it (module docstring)."""
     want = marker(args)
@@ -123,6 +153,11 @@ def ensure_data(args: argparse.Namespace, url: str, env: dict[str, str]) -> None
     if found == want and not args.fresh:
         cli(env, ROOT, "migrate")  # tables merged since the data was made (e.g. the boards') exist then too
         log(f"reusing database {args.database} ({want}): {asyncio.run(_counts(url))}")
+        if args.replay_published:
+            os.environ.update(env)
+            log(
+                f"RoundPublished handed to the handlers again for rounds {asyncio.run(_replay_published(url))}"
+            )
         return
     why = "--fresh" if args.fresh else ("no database" if found is None else f"marker {found or 'missing'!r}")
     log(f"building database {args.database} ({why}); this takes a while")
@@ -353,6 +388,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--database", default="gi_bench_campaign", help="kept between runs")
     ap.add_argument("--base-url", default=DEFAULT_BASE, help="PostgreSQL server (its database only for DDL)")
+    ap.add_argument(
+        "--replay-published",
+        action="store_true",
+        help="reusing the data: hand RoundPublished of each published round to the handlers again (boards "
+        "and notices of code merged after the data was generated)",
+    )
     ap.add_argument("--no-export", action="store_true", help="skip the export part")
     args = ap.parse_args()
     if args.rounds < 2:
