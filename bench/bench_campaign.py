@@ -1,17 +1,21 @@
 """A year of campaign data on PostgreSQL (issue 18): scores by each grouping and a board timed against a
 baseline measured in the same run, and a round's CSV export checked for constant memory.
 
-Run: python bench/bench_campaign.py [--fresh] [--requests 200] [--concurrency 4]
+Run: python bench/bench_campaign.py [--fresh] [--requests 200] [--concurrency 4] [--cap 90]
                                     [--points 2000] [--rounds 12] [--database gi_bench_campaign]
                                     [--base-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
+                                    [--replay-published] [--no-export]
 
 1. Data (bench/campaign_data.py says what and how): the database ``--database`` on ``--base-url``'s server
    is kept between runs. When its comment says it holds this generation (points, rounds, seed) the data is
    reused; otherwise, or with ``--fresh``, it is dropped, created, migrated, loaded with the demo and
    generated (about half an hour for 2,000 points on a shared two-core machine), and the time it took is
-   printed. Photos (the one after photo) go to ``$TMPDIR/gi_bench_campaign_storage``.
+   printed. Photos (the one after photo) go to ``$TMPDIR/gi_bench_campaign_storage``. Reused data is
+   migrated first (tables merged since); ``--replay-published`` hands ``RoundPublished`` of every published
+   round to the app's handlers again, for data made before the boards' or notices' code was merged.
 2. Timing: ``grid-inspector serve`` (one process, every rate limit off) on that database; as the
-   supervisor, ``--requests`` requests per endpoint, ``--concurrency`` at a time after 5 warm-up requests:
+   supervisor, ``--requests`` requests per endpoint (fewer when they take over ``--cap`` seconds, 90 by
+   default: the table gives how many), ``--concurrency`` at a time after 5 warm-up requests:
    ``GET /api/v1/me`` (the baseline: authentication and one user row through the same stack), then
    ``GET /api/v1/campaign/scores?round=R&group_by=X`` for X in point, point_type, grid, unit and
    ``GET /api/v1/campaign/boards?round=R&kind=unit`` for R the latest published monthly round (2,000 visits),
@@ -190,7 +194,9 @@ class Timed:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _drive(url: str, headers: dict[str, str], ep: Timed, requests: int, concurrency: int) -> None:
+async def _drive(
+    url: str, headers: dict[str, str], ep: Timed, requests: int, concurrency: int, cap_s: float
+) -> None:
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
         first = await client.get(ep.path)
         if first.status_code != 200:
@@ -199,9 +205,10 @@ async def _drive(url: str, headers: dict[str, str], ep: Timed, requests: int, co
         for _ in range(4):
             await client.get(ep.path)
         queue = list(range(requests))
+        start = time.perf_counter()
 
         async def worker() -> None:
-            while queue:
+            while queue and time.perf_counter() - start < cap_s:
                 queue.pop()
                 t0 = time.perf_counter()
                 r = await client.get(ep.path)
@@ -241,7 +248,7 @@ def timing(url: str, headers: dict[str, str], round_id: int, args: argparse.Name
     eps.append(Timed("boards kind=unit", f"/api/v1/campaign/boards?round={round_id}&kind=unit"))
     after = Timed("GET /api/v1/me (baseline, again)", "/api/v1/me")
     for ep in [*base, *eps, after]:
-        asyncio.run(_drive(url, headers, ep, args.requests, args.concurrency))
+        asyncio.run(_drive(url, headers, ep, args.requests, args.concurrency, args.cap))
         if ep.latencies:
             log(f"  {ep.label:<34} p50 {ep.pct(0.5):7.1f} ms  p95 {ep.pct(0.95):7.1f} ms")
         else:
@@ -256,11 +263,11 @@ def print_timing(timed: list[Timed], args: argparse.Namespace, round_title: str)
         f"\n== {round_title}: {args.requests} requests each, {args.concurrency} concurrent, one server process "
         f"(target p95 <= {TARGET_P95_MS:.0f} ms; ratio = p95 / baseline p95)"
     )
-    print(f"{'endpoint':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'ratio':>7}  verdict")
+    print(f"{'endpoint':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'ratio':>7}  verdict")
     for t in timed:
         if not t.latencies:
             what = "not available (404)" if t.status == 404 else f"FAILED: HTTP {t.status} {t.detail[:120]}"
-            print(f"{t.label:<34} {'-':>8} {'-':>8} {'-':>8} {'-':>7}  {what}")
+            print(f"{t.label:<34} {0:>5} {'-':>8} {'-':>8} {'-':>8} {'-':>7}  {what}")
             continue
         p95 = t.pct(0.95)
         ratio = f"{p95 / ref:6.1f}x" if ref else "-"
@@ -270,7 +277,9 @@ def print_timing(timed: list[Timed], args: argparse.Namespace, round_title: str)
             verdict = f"FAILED: HTTP {t.status} on some requests"
         else:
             verdict = "PASS" if p95 <= TARGET_P95_MS else "FAIL"
-        print(f"{t.label:<34} {t.pct(0.5):8.1f} {p95:8.1f} {max(t.latencies):8.1f} {ratio:>7}  {verdict}")
+        print(
+            f"{t.label:<34} {len(t.latencies):>5} {t.pct(0.5):8.1f} {p95:8.1f} {max(t.latencies):8.1f} {ratio:>7}  {verdict}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- export
@@ -383,6 +392,9 @@ def main() -> int:
     ap.add_argument("--fresh", action="store_true", help="rebuild the data even when the database has it")
     ap.add_argument("--requests", type=int, default=200, help="measured requests per endpoint")
     ap.add_argument("--concurrency", type=int, default=4, help="requests in flight at once")
+    ap.add_argument(
+        "--cap", type=float, default=90.0, help="seconds per endpoint at most (fewer requests if slower)"
+    )
     ap.add_argument("--points", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=12, help="monthly rounds, the current month's last")
     ap.add_argument("--seed", type=int, default=18)
