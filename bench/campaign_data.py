@@ -232,27 +232,31 @@ class Generator:
             t1 = time.perf_counter()
             await self.rectify(opened_after=opened, round_id=round_id, last=last)
             t2 = time.perf_counter()
-            if not last:
-                await self.publish(round_id)
-            if (
-                k == len(months) - 2
-            ):  # a recheck (复查) of a tenth of the points late in the month: a smaller round
-                t0 = time.perf_counter()
-                sample = sorted(self.rng.sample(ids, max(len(ids) // 10, 1)))
-                recheck = month + dt.timedelta(days=19)
-                round_id, opened = await self.make_round(recheck, sample, "recheck")
-                await self.visit_all(round_id, recheck, k / max(len(months) - 1, 1), days=5)
-                await self.rectify(opened_after=opened, round_id=round_id, last=False)
-                await self.publish(round_id)
-                self.stats.seconds["recheck"] = time.perf_counter() - t0
             self.stats.seconds["visits"] = self.stats.seconds.get("visits", 0) + t1 - t0
             self.stats.seconds["workflow"] = self.stats.seconds.get("workflow", 0) + t2 - t1
+            if not last:
+                await self.publish(round_id)
+            if k == len(months) - 2:  # a recheck (复查) late in the month: the export's smaller round
+                await self.recheck(ids, month, k / max(len(months) - 1, 1))
             print(
                 f"  round {month:%Y-%m}: {time.perf_counter() - t0:.0f} s; so far {self.stats.line()}",
                 flush=True,
             )
         self.workshop.close()
         return self.stats
+
+    async def recheck(self, ids: list[int], month: dt.date, progress: float) -> int:
+        """A published recheck round of a tenth of ``ids`` from the 20th of ``month`` (the export's small
+        round); its id."""
+        t0 = time.perf_counter()
+        sample = sorted(self.rng.sample(ids, max(len(ids) // 10, 1)))
+        start = month + dt.timedelta(days=19)
+        round_id, opened = await self.make_round(start, sample, "recheck")
+        await self.visit_all(round_id, start, progress, days=5)
+        await self.rectify(opened_after=opened, round_id=round_id, last=False)
+        await self.publish(round_id)
+        self.stats.seconds["recheck"] = time.perf_counter() - t0
+        return round_id
 
     async def make_round(self, start: dt.date, ids: list[int], kind: str = "patrol") -> tuple[int, int]:
         """Create and open a round from ``start``; (round id, the highest case id before it)."""
