@@ -9,8 +9,9 @@ Run: python bench/bench_campaign.py [--fresh] [--requests 200] [--concurrency 4]
 1. Data (bench/campaign_data.py says what and how): the database ``--database`` on ``--base-url``'s server
    is kept between runs. When its comment says it holds this generation (points, rounds, seed) the data is
    reused; otherwise, or with ``--fresh``, it is dropped, created, migrated, loaded with the demo and
-   generated (about half an hour for 2,000 points on a shared two-core machine), and the time it took is
-   printed. Photos (the one after photo) go to ``$TMPDIR/gi_bench_campaign_storage``. Reused data is
+   generated (5 to 8 minutes a monthly round for 2,000 points on a shared two-core machine: about an hour),
+   and the time it took is printed. An interrupted generation (marker ending in "incomplete") is resumed
+   by the next run: points and published rounds are kept, a round left open is finished. Photos (the one after photo) go to ``$TMPDIR/gi_bench_campaign_storage``. Reused data is
    migrated first (tables merged since); ``--replay-published`` hands ``RoundPublished`` of every published
    round to the app's handlers again, for data made before the boards' or notices' code was merged.
 2. Timing: ``grid-inspector serve`` (one process, every rate limit off) on that database; as the
@@ -65,6 +66,7 @@ TARGET_P95_MS = 200.0
 GROUPINGS = ("point", "point_type", "grid", "unit")
 GENERATION = 1  # bump when bench/campaign_data.py makes different data: the marker then asks for a rebuild
 SLACK_MIB = 16.0
+INCOMPLETE = "incomplete"  # the marker's suffix while generating: a later run resumes instead of rebuilding
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -163,14 +165,25 @@ def ensure_data(args: argparse.Namespace, url: str, env: dict[str, str]) -> None
                 f"RoundPublished handed to the handlers again for rounds {asyncio.run(_replay_published(url))}"
             )
         return
-    why = "--fresh" if args.fresh else ("no database" if found is None else f"marker {found or 'missing'!r}")
-    log(f"building database {args.database} ({why}); this takes a while")
     t0 = time.perf_counter()
-    asyncio.run(pg_admin(args.base_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
-    asyncio.run(pg_admin(args.base_url, f'CREATE DATABASE "{args.database}"'))
-    cli(env, ROOT, "migrate")
-    cli(env, ROOT, "demo", "--no-history")
-    log(f"migrated and loaded the demo in {time.perf_counter() - t0:.1f} s; generating")
+    if found == f"{want} {INCOMPLETE}" and not args.fresh:
+        log(f"resuming the interrupted generation in {args.database}")
+        cli(env, ROOT, "migrate")
+    else:
+        why = (
+            "--fresh"
+            if args.fresh
+            else ("no database" if found is None else f"marker {found or 'missing'!r}")
+        )
+        log(f"building database {args.database} ({why}); this takes a while")
+        asyncio.run(pg_admin(args.base_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
+        asyncio.run(pg_admin(args.base_url, f'CREATE DATABASE "{args.database}"'))
+        asyncio.run(
+            pg_admin(args.base_url, f"COMMENT ON DATABASE \"{args.database}\" IS '{want} {INCOMPLETE}'")
+        )
+        cli(env, ROOT, "migrate")
+        cli(env, ROOT, "demo", "--no-history")
+        log(f"migrated and loaded the demo in {time.perf_counter() - t0:.1f} s; generating")
     os.environ.update(env)  # the in-process generator reads the same settings as the server
     summary = asyncio.run(_generate(url, args))
     asyncio.run(pg_admin(args.base_url, f"COMMENT ON DATABASE \"{args.database}\" IS '{want}'"))

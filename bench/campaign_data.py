@@ -117,7 +117,7 @@ class Generator:
     def __init__(self, db: Database, settings: Settings, bus: EventBus, points: int, rounds: int, seed: int):
         self.db, self.settings, self.bus = db, settings, bus
         self.n_points, self.n_rounds = points, rounds
-        self.rng = random.Random(seed)
+        self.rng, self.seed = random.Random(seed), seed
         self.stats = Stats()
         self.workshop = PhotoWorkshop(settings)
         self.propensity: dict[int, float] = {}
@@ -187,7 +187,6 @@ class Generator:
                 )
                 await set_duty(session, point, self._duty(type_code, street))
                 ids.append(point.id)
-                self.propensity[point.id] = self.rng.betavariate(1.5, 8.5)
                 if n % 500 == 0:
                     await session.commit()
             await session.commit()
@@ -215,8 +214,33 @@ class Generator:
             first = (first - dt.timedelta(days=1)).replace(day=1)
         return out[::-1]
 
+    async def _existing(self) -> tuple[list[int], dict[str, tuple[int, str]]]:
+        """What an interrupted run left: the generated points' ids and the rounds by title (id, status)."""
+        async with self.db.sessionmaker() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(Point.id)
+                        .where(Point.code.like("BC-%"), Point.deleted_at.is_(None))
+                        .order_by(Point.id)
+                    )
+                ).scalars()
+            )
+            rounds = {
+                title: (rid, status)
+                for rid, title, status in await session.execute(
+                    select(Round.id, Round.title, Round.status).where(Round.title.like(f"{TITLE_PREFIX}%"))
+                )
+            }
+        return ids, rounds
+
     async def run(self) -> Stats:
-        ids = await self.make_points()
+        """Generate, or resume an interrupted generation: points made and rounds published are kept; a round
+        left open is finished (its pending visits submitted, its dispatched cases worked)."""
+        ids, made = await self._existing()
+        if not ids:
+            ids = await self.make_points()
+        self.propensity = {i: random.Random(self.seed * 1_000_003 + i).betavariate(1.5, 8.5) for i in ids}
         jpeg = evidence_jpeg(
             35.5425, 106.6650, self.now.astimezone(self.settings.workflow_tz), "resolution", 18
         )
@@ -225,19 +249,12 @@ class Generator:
         )
         months = self.months()
         for k, month in enumerate(months):
-            last = k == len(months) - 1
+            last, progress = k == len(months) - 1, k / max(len(months) - 1, 1)
             t0 = time.perf_counter()
-            round_id, opened = await self.make_round(month, ids)
-            await self.visit_all(round_id, month, k / max(len(months) - 1, 1))
-            t1 = time.perf_counter()
-            await self.rectify(opened_after=opened, round_id=round_id, last=last)
-            t2 = time.perf_counter()
-            self.stats.seconds["visits"] = self.stats.seconds.get("visits", 0) + t1 - t0
-            self.stats.seconds["workflow"] = self.stats.seconds.get("workflow", 0) + t2 - t1
-            if not last:
-                await self.publish(round_id)
+            await self.one_round(made, month, ids, "patrol", progress, last)
             if k == len(months) - 2:  # a recheck (复查) late in the month: the export's smaller round
-                await self.recheck(ids, month, k / max(len(months) - 1, 1))
+                sample = sorted(random.Random(self.seed).sample(ids, max(len(ids) // 10, 1)))
+                await self.one_round(made, month + dt.timedelta(days=19), sample, "recheck", progress, False)
             print(
                 f"  round {month:%Y-%m}: {time.perf_counter() - t0:.0f} s; so far {self.stats.line()}",
                 flush=True,
@@ -245,21 +262,34 @@ class Generator:
         self.workshop.close()
         return self.stats
 
-    async def recheck(self, ids: list[int], month: dt.date, progress: float) -> int:
-        """A published recheck round of a tenth of ``ids`` from the 20th of ``month`` (the export's small
-        round); its id."""
+    async def one_round(
+        self,
+        made: dict[str, tuple[int, str]],
+        start: dt.date,
+        ids: list[int],
+        kind: str,
+        progress: float,
+        last: bool,
+    ) -> None:
+        """Make (or finish) one round: open, visits, rectification, published unless ``last``."""
+        title = f"{TITLE_PREFIX} {start:%Y-%m}" + (" 复查" if kind == "recheck" else "")
+        round_id, status = made.get(title, (None, None))
+        if status not in (None, "open"):
+            return
         t0 = time.perf_counter()
-        sample = sorted(self.rng.sample(ids, max(len(ids) // 10, 1)))
-        start = month + dt.timedelta(days=19)
-        round_id, opened = await self.make_round(start, sample, "recheck")
-        await self.visit_all(round_id, start, progress, days=5)
-        await self.rectify(opened_after=opened, round_id=round_id, last=False)
-        await self.publish(round_id)
-        self.stats.seconds["recheck"] = time.perf_counter() - t0
-        return round_id
+        if round_id is None:
+            round_id = await self.make_round(start, ids, kind, title)
+        await self.visit_all(round_id, start, progress, days=10 if kind == "patrol" else 5)
+        t1 = time.perf_counter()
+        await self.rectify(round_id=round_id, last=last)
+        label = "visits" if kind == "patrol" else "recheck"
+        self.stats.seconds[label] = self.stats.seconds.get(label, 0) + t1 - t0
+        self.stats.seconds["workflow"] = self.stats.seconds.get("workflow", 0) + time.perf_counter() - t1
+        if not last:
+            await self.publish(round_id)
 
-    async def make_round(self, start: dt.date, ids: list[int], kind: str = "patrol") -> tuple[int, int]:
-        """Create and open a round from ``start``; (round id, the highest case id before it)."""
+    async def make_round(self, start: dt.date, ids: list[int], kind: str, title: str) -> int:
+        """Create and open a round from ``start``; its id."""
         async with self.db.write_sessionmaker() as session:
             await self._people(session)
             district = (await directory(session)).by_code["620802"]
@@ -268,7 +298,7 @@ class Generator:
                 self.supervisor,
                 RoundIn(
                     kind=kind,
-                    title=f"{TITLE_PREFIX} {start:%Y-%m}" + (" 复查" if kind == "recheck" else ""),
+                    title=title,
                     period_from=start,
                     period_to=start + dt.timedelta(days=13 if kind == "patrol" else 6),
                     grid_id=district.id,
@@ -281,10 +311,9 @@ class Generator:
             ctx = await self._context(session)
             _, events = await take_action(session, round_, "open")
             ctx.hooks.collect(events)
-            before = await session.scalar(select(func.coalesce(func.max(Case.id), 0)))
             round_id = round_.id
             await self._commit(session, ctx)
-        return round_id, int(before or 0)
+        return round_id
 
     def _observed(self, start: dt.date, days: int) -> dt.datetime:
         tz = self.settings.workflow_tz
@@ -325,7 +354,11 @@ class Generator:
             assert round_ is not None
             lists = await checklists(session, (await active_edition(session)).id)
             visits = list(
-                (await session.execute(select(Visit.id).where(Visit.round_id == round_id))).scalars()
+                (
+                    await session.execute(
+                        select(Visit.id).where(Visit.round_id == round_id, Visit.status == "pending")
+                    )
+                ).scalars()
             )
             elapsed = (self.now.astimezone(self.settings.workflow_tz).date() - start).days
             days = max(1, min(days, elapsed))  # the current month's round: visits up to yesterday
@@ -382,14 +415,14 @@ class Generator:
 
     # ----------------------------------------------------------------------------------- rectification
 
-    async def rectify(self, opened_after: int, round_id: int, last: bool) -> None:
+    async def rectify(self, round_id: int, last: bool) -> None:
         """Work the cases the round opened (module docstring); actions never later than now."""
         async with self.db.write_sessionmaker() as session:
             await self._people(session)
             ctx = await self._context(session)
             cases = list(
                 (
-                    await session.execute(select(Case).where(Case.id > opened_after).order_by(Case.id))
+                    await session.execute(select(Case).where(Case.round_id == round_id).order_by(Case.id))
                 ).scalars()
             )
             self.stats.cases += len(cases)
