@@ -259,10 +259,15 @@ class Result(Base):
     __table_args__ = (
         UniqueConstraint("visit_id", "item_code", name="uq_campaign_results_visit_item"),
         CheckConstraint(_in("result", RESULTS), name="result_known"),
+        # A round's failures without walking its visits: scores, notices and exports start here.
+        Index("ix_campaign_results_round_result", "round_id", "result"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("campaign_visits.id", ondelete="RESTRICT"))
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_rounds.id", ondelete="RESTRICT")
+    )  # the visit's
     item_id: Mapped[int] = mapped_column(ForeignKey("campaign_items.id", ondelete="RESTRICT"))
     item_code: Mapped[str] = mapped_column(String(32))
     item_text: Mapped[str] = mapped_column(Text)

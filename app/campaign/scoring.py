@@ -23,9 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.campaign.attribution import SCORED_AS
 from app.campaign.models import Point, PointType, Result, Round, Visit
@@ -152,33 +151,42 @@ async def group_key(session: AsyncSession, round_ids: list[int], group_by: str) 
     return await _street_key(session, round_ids)
 
 
-async def _recurring(session: AsyncSession, round_ids: list[int]) -> set[int]:
-    """Ids of the rounds' failures that recurred (module docstring): the pairs are joined in SQL, the 30-day
-    window is applied here, since date arithmetic differs between SQLite and PostgreSQL."""
-    earlier, earlier_visit, earlier_case = aliased(Result), aliased(Visit), aliased(Case)
+async def _closed_failures(
+    session: AsyncSession, points: set[int], since: dt.datetime, until: dt.datetime
+) -> dict[tuple[int, str], list[dt.datetime]]:
+    """When the inspection cases that closed in [since, until) closed, by (point, item): read from the cases
+    (the ``cases.closed_at`` index) and the point and item each names (``Case.inspection``; a repeat joins
+    the case of the same point and item), not by walking every earlier visit of every point."""
     rows = await session.execute(
-        select(Result.id, Visit.submitted_at, earlier_case.closed_at)
-        .join(Visit, Visit.id == Result.visit_id)
-        .join(earlier_visit, earlier_visit.point_id == Visit.point_id)
-        .join(earlier, and_(earlier.visit_id == earlier_visit.id, earlier.item_code == Result.item_code))
-        .join(earlier_case, earlier_case.id == earlier.case_id)
-        .where(
-            Visit.round_id.in_(round_ids),
-            Visit.status == "submitted",
-            Result.result == "noncompliant",
-            earlier.result == "noncompliant",
-            earlier_case.status == Status.closed.value,
-            earlier_case.closed_at < Visit.submitted_at,
+        select(
+            Case.inspection["point"]["id"].as_integer(),
+            Case.inspection["item"]["code"].as_string(),
+            Case.closed_at,
+        ).where(
+            Case.status == Status.closed.value,
+            Case.closed_at >= since,
+            Case.closed_at < until,
+            Case.source == "inspection",
         )
     )
+    closed: dict[tuple[int, str], list[dt.datetime]] = defaultdict(list)
+    for point_id, item_code, at in rows:
+        if point_id in points and item_code and at is not None:
+            closed[(point_id, item_code)].append(at)
+    return closed
+
+
+def _recurred(closed: list[dt.datetime], submitted: dt.datetime | None) -> bool:
+    """The item failed at the point before and its case closed at most 30 days before this visit."""
+    if submitted is None:
+        return False
     window = dt.timedelta(days=RECURRENCE_DAYS)
-    return {
-        rid for rid, at, closed in rows if at is not None and closed is not None and at - closed <= window
-    }
+    return any(at < submitted and submitted - at <= window for at in closed)
 
 
 async def parts(session: AsyncSession, round_ids: list[int], group_by: str) -> dict[Any, Parts]:
-    """The sums per group key (module docstring), two grouped queries: visits, then failures."""
+    """The sums per group key (module docstring): the visits summed in SQL; the failures, one row each from
+    the (round, result) index with their case, summed here with the recurrence the window decides."""
     key = await group_key(session, round_ids, group_by)
     out: dict[Any, Parts] = defaultdict(Parts)
     # Grouped through a subquery: PostgreSQL would not match a GROUP BY expression with bound parameters
@@ -217,40 +225,50 @@ async def parts(session: AsyncSession, round_ids: list[int], group_by: str) -> d
         p.points, p.score_sum = n, float(score_sum or 0)
         p.rate_num, p.rate_den = int(rate_num or 0), int(rate_den or 0)
         p.passed, p.code, p.name = int(passed or 0), code, name
-    recurring = await _recurring(session, round_ids)
-    closed = Case.status == Status.closed.value
-    now = utcnow()
-    per_failure = (
-        select(
-            key.label("key"),
-            case((closed, 1), else_=0).label("closed"),
-            case((and_(closed, Case.resolved_on_time.is_(True)), 1), else_=0).label("on_time"),
-            case((or_(closed, Case.due_at <= now), 1), else_=0).label("due"),
-            (case((Result.id.in_(recurring), 1), else_=0) if recurring else literal(0)).label("recurring"),
+    failures = (
+        await session.execute(
+            select(
+                key,
+                Visit.point_id,
+                Result.item_code,
+                Visit.submitted_at,
+                Case.status,
+                Case.resolved_on_time,
+                Case.due_at,
+            )
+            .select_from(Result)
+            .join(Visit, Visit.id == Result.visit_id)
+            .join(Point, Point.id == Visit.point_id)
+            .join(Round, Round.id == Visit.round_id)
+            .outerjoin(Case, Case.id == Result.case_id)
+            .where(
+                Result.round_id.in_(round_ids),
+                Result.result == "noncompliant",
+                Visit.round_id.in_(round_ids),  # the same rounds: lets the planner take the visits' index
+                _SCORED,
+            )
         )
-        .select_from(Result)
-        .join(Visit, Visit.id == Result.visit_id)
-        .join(Point, Point.id == Visit.point_id)
-        .join(Round, Round.id == Visit.round_id)
-        .outerjoin(Case, Case.id == Result.case_id)
-        .where(Visit.round_id.in_(round_ids), _SCORED, Result.result == "noncompliant")
-        .subquery()
+    ).all()
+    submitted = [row[3] for row in failures if row[3] is not None]
+    closed_before = (
+        await _closed_failures(
+            session,
+            {row[1] for row in failures},
+            min(submitted) - dt.timedelta(days=RECURRENCE_DAYS),
+            max(submitted),
+        )
+        if submitted
+        else {}
     )
-    f = per_failure.c
-    failures = await session.execute(
-        select(
-            f.key,
-            func.count(),
-            func.sum(f.closed),
-            func.sum(f.on_time),
-            func.sum(f.due),
-            func.sum(f.recurring),
-        ).group_by(f.key)
-    )
-    for k, n, n_closed, n_on_time, n_due, n_recurring in failures:
+    now = utcnow()
+    for k, point_id, item_code, at, status, on_time, due_at in failures:
         p = out[k]
-        p.failures, p.closed, p.on_time = n, int(n_closed or 0), int(n_on_time or 0)
-        p.due, p.recurring = int(n_due or 0), int(n_recurring or 0)
+        closed = status == Status.closed.value
+        p.failures += 1
+        p.closed += closed
+        p.on_time += closed and on_time is True
+        p.due += closed or (due_at is not None and due_at <= now)
+        p.recurring += _recurred(closed_before.get((point_id, item_code), []), at)
     return dict(out)
 
 

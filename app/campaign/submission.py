@@ -159,6 +159,7 @@ async def _answer(
         r = by_code[item.code]
         row = Result(
             visit_id=visit.id,
+            round_id=visit.round_id,
             item_id=item.id,
             item_code=item.code,
             item_text=item.text,

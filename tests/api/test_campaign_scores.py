@@ -273,6 +273,7 @@ async def test_group_figures_equal_a_recomputation(client, world, session, visit
             session.add(
                 Result(
                     visit_id=by_point[point_id],
+                    round_id=round_["id"],
                     item_id=item_id,
                     item_code=code,
                     item_text=code,
