@@ -34,7 +34,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.docs import install_docs
 from app.core.errors import RefuseNulInQuery, install_error_handlers
-from app.core.events import EventBus
+from app.core.events import EventBus, Handler
 from app.core.http import BodyLimit, RequestContext
 from app.core.openapi import build as build_openapi
 from app.deadlines.events import CalendarChanged
@@ -108,6 +108,33 @@ def callers(route: APIRoute) -> tuple[bool, bool]:
     return True, not (allow.public or (allow.roles >= set(EVERY_ROLE) and allow.api_keys))
 
 
+def subscriptions(settings: Settings) -> list[tuple[type, Handler]]:
+    """What follows from each domain event, in the order the handlers run: the service's one list, used by
+    :func:`create_app` and by whatever else acts outside a request and must leave the same rows behind (the
+    demo's campaign history, app.demo.campaign)."""
+    notify = on_notice(settings)
+    return [
+        (CalendarChanged, on_calendar_changed(settings)),
+        (Happened, on_happened(settings)),
+        (Happened, propose_veto_event),  # a veto case proposes a negative-list event
+        (RoundPublished, on_round_published(settings.workflow_tz)),  # boards (红黑榜)
+        # Rectification notices: issued when a round is published, signed off when their last case settles;
+        # the campaign's notice events are pushed to the unit.
+        (RoundPublished, issue_on_publish),
+        (StatusChanged, on_status_changed),
+        (NoticeIssued, notify),
+        (NoticeSignedOff, notify),
+    ]
+
+
+def event_bus(settings: Settings) -> EventBus:
+    """A bus with every handler of :func:`subscriptions`."""
+    bus = EventBus()
+    for event_type, handler in subscriptions(settings):
+        bus.subscribe(event_type, handler)
+    return bus
+
+
 # The document's sections, in reading order (Swagger UI shows them so, whatever order routes are matched in).
 TAGS = [
     {
@@ -168,17 +195,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_tags=TAGS,
     )
     app.state.settings = settings
-    app.state.bus = EventBus()
-    app.state.bus.subscribe(CalendarChanged, on_calendar_changed(settings))
-    app.state.bus.subscribe(Happened, on_happened(settings))
-    app.state.bus.subscribe(Happened, propose_veto_event)  # a veto case proposes a negative-list event
-    app.state.bus.subscribe(RoundPublished, on_round_published(settings.workflow_tz))  # boards (红黑榜)
-    # Rectification notices: issued when a round is published, signed off when their last case settles; the
-    # campaign's notice events are pushed to the unit.
-    app.state.bus.subscribe(RoundPublished, issue_on_publish)
-    app.state.bus.subscribe(StatusChanged, on_status_changed)
-    app.state.bus.subscribe(NoticeIssued, on_notice(settings))
-    app.state.bus.subscribe(NoticeSignedOff, on_notice(settings))
+    app.state.bus = event_bus(settings)
     checked_on_site_by("inspection", inspects_round)  # a round's inspectors re-inspect its failures (复查)
     app.state.grid_index = GridIndexCache()
     app.state.workshop = PhotoWorkshop(settings)
