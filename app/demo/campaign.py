@@ -7,7 +7,7 @@ instant: a round opens on the first of its month; the supervisor submits every v
 or a repeat of the open one); the units accept and resolve the cases and the supervisor re-inspects them
 (:func:`app.workflow.actions.act`); the round is published on the third of the next month
 (:func:`app.campaign.rounds.take_action`). Every domain event goes to a bus with the service's own
-subscriptions (app.main.subscriptions), so the boards, the rectification notices and their sign-offs are
+subscriptions (app.subscriptions), so the boards, the rectification notices and their sign-offs are
 what the service makes. Failures thin out month by month (about 18%, 14%, 10% of the items) so the trend
 rises; one bus stop is unable (无法测评) once. The plan is a table: the same ``today``, the same data.
 """
@@ -41,9 +41,9 @@ from app.deadlines.cache import calendar_for
 from app.demo.photos import evidence_jpeg, real_photo
 from app.grids.directory import directory
 from app.grids.index import GridIndexCache
-from app.main import event_bus
 from app.photos.multipart import Part
 from app.photos.service import PhotoWorkshop
+from app.subscriptions import event_bus
 from app.workflow.actions import ActionContext, Command, act
 from app.workflow.rules import Action
 
@@ -109,19 +109,33 @@ MONTHS: list[Failures] = [
         "KT-GJ-003": [("GJ-07", "候车亭座椅破损", None)],
     },
 ]
-# How far each new case of a month gets (in the order the cases opened), its steps after the visit:
-# accepted by the unit, resolved with a photo, re-inspected (verified: closed) by the supervisor.
-PACES: dict[str, list[tuple[int, Action]]] = {
-    "closed": [(1, Action.accept), (3, Action.resolve), (5, Action.verify)],
-    "late": [(2, Action.accept), (16, Action.resolve), (24, Action.verify)],  # closed after publishing
-    "resolved": [(1, Action.accept), (6, Action.resolve)],
-    "accepted": [(2, Action.accept)],
+# How far each new case of a month gets (in the order the cases opened): its steps, each on a day after the
+# visit's and at an hour (local): accepted by the unit, resolved with a photo, re-inspected (verified, closed)
+# by the supervisor. Prompt cases close before their deadline; late ones after the round is published.
+PACES: dict[str, list[tuple[int, int, Action]]] = {
+    "prompt": [(0, 14, Action.accept), (1, 10, Action.resolve), (1, 16, Action.verify)],
+    "closed": [(0, 16, Action.accept), (2, 11, Action.resolve), (3, 15, Action.verify)],
+    "late": [(1, 10, Action.accept), (18, 11, Action.resolve), (25, 15, Action.verify)],
+    "resolved": [(0, 15, Action.accept), (6, 11, Action.resolve)],
+    "accepted": [(1, 9, Action.accept)],
     "dispatched": [],
 }
 FATES = [
-    ["closed", "late", "closed", "accepted", "closed", "late", "closed", "resolved"],
-    ["closed", "late", "resolved", "accepted", "late", "closed"],
-    ["accepted", "resolved", "dispatched", "closed", "accepted"],
+    [
+        "prompt",
+        "closed",
+        "prompt",
+        "late",
+        "closed",
+        "prompt",
+        "closed",
+        "late",
+        "prompt",
+        "closed",
+        "accepted",
+    ],
+    ["prompt", "late", "closed", "resolved", "prompt", "accepted", "closed", "late"],
+    ["prompt", "accepted", "resolved", "dispatched", "closed", "accepted", "dispatched"],
 ]
 VISIT_DAYS = (5, 6, 8, 12, 13, 15)  # the day of the month each point is visited, in POINTS' order
 NOTES = {Action.accept: "已接单,安排整改", Action.resolve: "已整改完毕", Action.verify: "复查合格"}
@@ -302,8 +316,9 @@ async def _past_rounds(past: _Past, points: list[Point], today: dt.date) -> None
                     dispatch = Command(Action.dispatch, unit_id=case.routed_unit_id)
                     await act(session, ctx, dispatcher, case, dispatch, now=later)
                 fate = FATES[m][(past.loaded.cases - 1) % len(FATES[m])]
-                for days, action in PACES[fate]:
-                    when = at + dt.timedelta(days=days, hours=1)
+                day = at.astimezone(past.tz).date()
+                for days, hour, action in PACES[fate]:
+                    when = past.at(day + dt.timedelta(days=days), hour)
                     past.plan(when, _bound(step, case, point, action, when))
 
         return run
