@@ -8,7 +8,7 @@ or a repeat of the open one); the units accept and resolve the cases and the sup
 (:func:`app.workflow.actions.act`); the round is published on the third of the next month
 (:func:`app.campaign.rounds.take_action`). Every domain event goes to a bus with the service's own
 subscriptions (app.subscriptions), so the boards, the rectification notices and their sign-offs are
-what the service makes. Failures thin out month by month (about 18%, 14%, 10% of the items) so the trend
+what the service makes. Failures thin out month by month (about 18%, 13%, 10% of the items) so the trend
 rises; one bus stop is unable (无法测评) once. The plan is a table: the same ``today``, the same data.
 """
 
@@ -92,9 +92,9 @@ MONTHS: list[Failures] = [
         ],
         "KT-GC-001": [
             ("GC-05", "两处座椅损坏", None, "accepted"),
-            ("GC-12", "机动车占用绿化带停放", None, "closed"),
+            ("GC-12", "机动车占用绿化带停放", None, "late"),
         ],
-        "KT-GJ-001": [("GJ-07", "候车亭果皮箱缺失", None, "late")],
+        "KT-GJ-001": [],
         "KT-GJ-002": [("GJ-05", "公交车违章停靠", None, "accepted")],
         "KT-GJ-003": "站台改造施工,围挡封闭,无法测评",
     },
