@@ -206,14 +206,15 @@ class _Past:
             db=self.db,
         )
 
-    def photo(self, point: Point, stage: str, at: dt.datetime, key: str) -> Part:
-        """A watermark photo a few metres from the point, taken two minutes before ``at``."""
+    def photo(self, point: Point, stage: str, at: dt.datetime, key: str, n: int = 1) -> Part:
+        """A watermark photo a few metres from the point, taken two minutes before ``at``: the ``n``-th of a
+        burst (names differ within a visit); ``key`` (no database id: the same on every database) seeds it."""
         self.loaded.photos += 1
         seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
         local = (at - dt.timedelta(minutes=2)).astimezone(self.tz)
         lat, lon = point.lat + (seed % 11 - 5) * 1e-5, point.lon + (seed % 7 - 3) * 1e-5
         jpeg = evidence_jpeg(lat, lon, local, stage, seed)
-        name = f"IMG_{local:%Y%m%d_%H%M%S}_{seed % 1000:03d}.jpg"
+        name = f"IMG_{local:%Y%m%d_%H%M%S}_{n}.jpg"
         return Part(name="photos", filename=name, content_type="image/jpeg", data=bytearray(jpeg))
 
 
@@ -238,20 +239,18 @@ async def _past_rounds(past: _Past, points: list[Point], today: dt.date) -> None
         photos = []
         if action in (Action.resolve, Action.verify):
             stage = "resolution" if action is Action.resolve else "check"
-            photos = await past.workshop.ingest([past.photo(point, stage, at, f"{case.id}/{action.value}")])
+            photos = await past.workshop.ingest(
+                [past.photo(point, stage, at, f"{point.code}/{at:%Y%m%d%H}/{action.value}")]
+            )
         await act(session, ctx, actor, case, Command(action, note=NOTES[action]), photos, now=at)
         if action is Action.verify:
             past.loaded.closed += 1
 
-    def visit_of(
-        m: int, round_: Round, point: Point, visit_id: int, at: dt.datetime
-    ) -> Callable[[], Awaitable[None]]:
+    def visit_of(m: int, point: Point, visit_id: int, at: dt.datetime) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             planned = MONTHS[m][point.code]
             failing = {} if isinstance(planned, str) else {f[0]: f for f in planned}
-            data, parts = _visit(
-                past, point, items[point.type_code].items, planned, at, f"{round_.id}/{point.code}"
-            )
+            data, parts = _visit(past, point, items[point.type_code].items, planned, at, f"{m}/{point.code}")
             await submit(session, ctx, past.cache, supervisor, visit_id, data, parts, None, now=at)
             opened = (
                 await session.execute(
@@ -309,7 +308,7 @@ async def _past_rounds(past: _Past, points: list[Point], today: dt.date) -> None
         past.plan(past.at(first, 8, 30), _action(session, past.hooks, round_, "open", past.at(first, 8, 30)))
         for n, point in enumerate(points):
             at = past.at(first.replace(day=VISIT_DAYS[n % len(VISIT_DAYS)]), 9 + n % 3, 10 * n % 60)
-            past.plan(at, visit_of(m, round_, point, visits[point.id].id, at))
+            past.plan(at, visit_of(m, point, visits[point.id].id, at))
         published = min(past.at(last + dt.timedelta(days=3), 10), past.cutoff - dt.timedelta(hours=1))
         past.plan(published, _action(session, past.hooks, round_, "publish", published))
         past.loaded.published += 1
@@ -327,11 +326,12 @@ def _visit(
         part = Part(name="photos", filename="DSCN0012.jpg", content_type="image/jpeg", data=bytearray(photo))
         return VisitIn(unable=True, reason=planned, lat=point.lat, lon=point.lon, observed_at=at), [part]
     failing = {f[0]: f for f in planned}
-    results, parts = [], []
+    results: list[ResultIn] = []
+    parts: list[Part] = []
     for item in items:
         if item.code in failing:
             _, note, amount, _ = failing[item.code]
-            parts.append(past.photo(point, "report", at, f"{key}/{item.code}"))
+            parts.append(past.photo(point, "report", at, f"{key}/{item.code}", len(parts) + 1))
             result = ResultIn(
                 item=item.code, result="noncompliant", amount=amount, note=note, photos=[parts[-1].filename]
             )

@@ -145,12 +145,10 @@ async def test_the_demo_shows_every_campaign_feature(client, world, db, settings
         assert len(cases) == loaded.cases
         for start, end, created in cases:
             assert start <= created.replace(tzinfo=dt.UTC).astimezone(settings.workflow_tz).date() <= end
-        flagged = (
-            await session.execute(
-                select(Photo.flags).join(VisitPhoto, VisitPhoto.photo_id == Photo.id).where(Photo.flags != [])
-            )
+        flags = (
+            await session.execute(select(Photo.flags).join(VisitPhoto, VisitPhoto.photo_id == Photo.id))
         ).scalars()
-        assert ["far_from_report" in flags for flags in flagged] == [True]
+        assert ["far_from_report" in f for f in flags if f] == [True]  # GPS near the point but the unable's
 
 
 async def _snapshot(session) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
