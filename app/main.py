@@ -14,10 +14,6 @@ from fastapi.routing import APIRoute
 
 from app.auth.permissions import EVERY_ROLE, Allow, Unauthenticated
 from app.auth.router import router as auth_router
-from app.campaign.boards import on_round_published
-from app.campaign.events import NoticeIssued, NoticeSignedOff, RoundPublished
-from app.campaign.negative import propose_veto_event
-from app.campaign.notices import issue_on_publish, on_status_changed
 from app.campaign.permissions import inspects_round
 from app.campaign.round_schemas import VisitIn
 from app.campaign.routers.boards import router as campaign_boards_router
@@ -34,17 +30,13 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.docs import install_docs
 from app.core.errors import RefuseNulInQuery, install_error_handlers
-from app.core.events import EventBus
 from app.core.http import BodyLimit, RequestContext
 from app.core.openapi import build as build_openapi
-from app.deadlines.events import CalendarChanged
 from app.deadlines.router import router as calendar_router
 from app.grids.index import GridIndexCache
 from app.grids.router import router as grids_router
 from app.notifications import deadlines as deadline_sweeper
 from app.notifications import worker as delivery_worker
-from app.notifications.notices import on_notice
-from app.notifications.outbox import on_happened
 from app.notifications.router import router as notifications_router
 from app.open311.router import render_error as open311_error
 from app.open311.router import router as open311_router
@@ -57,11 +49,10 @@ from app.reports.router import router as reports_router
 from app.reports.schemas import ReportIn
 from app.routing.router import router as routing_router
 from app.stats.router import router as stats_router
+from app.subscriptions import event_bus
 from app.units.router import router as units_router
 from app.users.router import router as users_router
-from app.workflow.events import Happened, StatusChanged
 from app.workflow.permissions import checked_on_site_by
-from app.workflow.retime import on_calendar_changed
 from app.workflow.router import router as workflow_router
 from app.workflow.schemas import ActionIn
 
@@ -168,17 +159,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_tags=TAGS,
     )
     app.state.settings = settings
-    app.state.bus = EventBus()
-    app.state.bus.subscribe(CalendarChanged, on_calendar_changed(settings))
-    app.state.bus.subscribe(Happened, on_happened(settings))
-    app.state.bus.subscribe(Happened, propose_veto_event)  # a veto case proposes a negative-list event
-    app.state.bus.subscribe(RoundPublished, on_round_published(settings.workflow_tz))  # boards (红黑榜)
-    # Rectification notices: issued when a round is published, signed off when their last case settles; the
-    # campaign's notice events are pushed to the unit.
-    app.state.bus.subscribe(RoundPublished, issue_on_publish)
-    app.state.bus.subscribe(StatusChanged, on_status_changed)
-    app.state.bus.subscribe(NoticeIssued, on_notice(settings))
-    app.state.bus.subscribe(NoticeSignedOff, on_notice(settings))
+    app.state.bus = event_bus(settings)  # the handlers of each domain event: app/subscriptions.py
     checked_on_site_by("inspection", inspects_round)  # a round's inspectors re-inspect its failures (复查)
     app.state.grid_index = GridIndexCache()
     app.state.workshop = PhotoWorkshop(settings)

@@ -11,6 +11,7 @@ ordinary routing where no duty is set (the bus stops).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -106,12 +107,14 @@ POINTS: list[tuple[str, str, str, str, str, dict[str, Any], tuple[Any, ...]]] = 
 ]
 
 
-async def load_campaign_demo(session: AsyncSession, today: dt.date | None = None) -> None:
-    """Load the campaign's demo into the demo data set (app.demo.builder must have run: its grid, units and
-    users). Flushes only; the caller commits."""
+# What the demo loads between its points and the open round (app.demo.campaign: past published rounds).
+Past = Callable[[AsyncSession, list[Point]], Awaitable[None]]
+
+
+async def load_points(session: AsyncSession) -> list[Point]:
+    """The real checklists and the demo's points with their duties, in :data:`POINTS`' order."""
     await import_checklists(session, demo_file())
     unit_ids: dict[str, int] = {name: uid for name, uid in await session.execute(select(Unit.name, Unit.id))}
-    users = {u.username: u for u in (await session.execute(select(User))).scalars()}
     cache = GridIndexCache()
     points: list[Point] = []
     for code, name, type_code, tier, address, where, duty in POINTS:
@@ -141,6 +144,19 @@ async def load_campaign_demo(session: AsyncSession, today: dt.date | None = None
             ),
         )
         points.append(point)
+    return points
+
+
+async def load_campaign_demo(
+    session: AsyncSession, today: dt.date | None = None, past: Past | None = None
+) -> None:
+    """Load the campaign's demo into the demo data set (app.demo.builder must have run: its grid, units and
+    users): the points, then ``past`` (if given) over them, then the open mock round from ``today``.
+    Flushes only; the caller commits."""
+    points = await load_points(session)
+    if past is not None:
+        await past(session, points)
+    users = {u.username: u for u in (await session.execute(select(User))).scalars()}
     supervisor = users["supervisor"]
     start = today or dt.date.today()
     district = (await directory(session)).by_code["620802"]

@@ -8,6 +8,7 @@ A round answers the checklists of the edition active when it was made, whatever 
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -189,10 +190,13 @@ async def get_round(session: AsyncSession, round_id: int) -> Round:
     return found
 
 
-async def take_action(session: AsyncSession, round_: Round, action: str) -> tuple[Round, list[object]]:
+async def take_action(
+    session: AsyncSession, round_: Round, action: str, now: dt.datetime | None = None
+) -> tuple[Round, list[object]]:
     """``open`` a draft, ``publish`` an open round (its visits' points are frozen: app.campaign.attribution;
-    visits still pending stay unscored), ``close`` a round. Returns the round and its domain events
-    (``RoundPublished`` on publishing). 409 ``invalid_transition`` naming the state and what it allows."""
+    visits still pending stay unscored), ``close`` a round, at ``now`` (default: the clock's now; the demo's
+    past rounds give their own time). Returns the round and its domain events (``RoundPublished`` on
+    publishing). 409 ``invalid_transition`` naming the state and what it allows."""
     sources, target = TRANSITIONS[action]
     if round_.status not in sources:
         allowed = [a for a, (s, _) in TRANSITIONS.items() if round_.status in s]
@@ -201,7 +205,7 @@ async def take_action(session: AsyncSession, round_: Round, action: str) -> tupl
             current_status=round_.status,
             allowed_actions=allowed,
         )
-    now = utcnow()
+    now = now or utcnow()
     events: list[object] = []
     round_.status, round_.updated_at = target, now
     if target == "open":

@@ -206,8 +206,10 @@ async def submit(
     data: VisitIn,
     parts: Sequence[Part],
     idempotency_key: str | None,
+    now: dt.datetime | None = None,
 ) -> Filed:
-    """Submit the visit (module docstring). Raises 404 for a visit the caller does not see, 422 naming each
+    """Submit the visit (module docstring) at ``now`` (default: the clock's now; the demo's past rounds give
+    their own time). Raises 404 for a visit the caller does not see, 422 naming each
     item whose answer does not fit (app.campaign.answers), 413/415/422 for photos, 409 ``visit_not_open``
     (submitted already, or its round is not open), 409 ``idempotency_key_reused``."""
     owner, keys = principal.label, ([f"visit:{idempotency_key}"] if idempotency_key else [])
@@ -240,7 +242,7 @@ async def submit(
         return answered
     visit, round_, point = locked
     _check_open(visit, round_)
-    now = utcnow()
+    now = now or utcnow()
     photos = {name: photo for name, photo in zip(names, ingested, strict=True) if name}
     if data.unable:
         visit.status, visit.unable_reason = "unable", (data.reason or "").strip()

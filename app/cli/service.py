@@ -31,19 +31,23 @@ def _print_logins() -> None:
 
 
 def _load_demo(settings: Settings, history: bool = True) -> None:
-    from app.campaign.demo import load_campaign_demo
+    from app.demo import campaign
     from app.demo.builder import build_demo, demo_present
     from app.demo.history import Loaded, load_history, summary
 
-    async def work(session: AsyncSession, database: Database) -> tuple[bool, Loaded | None]:
+    async def work(
+        session: AsyncSession, database: Database
+    ) -> tuple[bool, Loaded | None, campaign.CampaignLoaded | None]:
         await seed_catalogue_if_empty(session)
         built = not await demo_present(session)
         if built:
             await build_demo(session)
-            await load_campaign_demo(session)
-        return built, await load_history(session, settings, database) if history else None
+        # The history first: it loads only into a database without cases, and the campaign's past opens some.
+        loaded = await load_history(session, settings, database) if history else None
+        past = await campaign.load_campaign(session, settings, database) if built else None
+        return built, loaded, past
 
-    built, loaded = run_with_database(settings, work)
+    built, loaded, past = run_with_database(settings, work)
     typer.echo(
         "Demo data loaded: 崆峒区, 3 街道, unit cells, partner units, users."
         if built
@@ -53,6 +57,8 @@ def _load_demo(settings: Settings, history: bool = True) -> None:
         typer.echo(summary(loaded))
     elif history:
         typer.echo("Demo history not loaded: the database has cases already.")
+    if past is not None:
+        typer.echo(campaign.summary(past))
     _print_logins()
 
 
