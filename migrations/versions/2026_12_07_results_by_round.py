@@ -42,5 +42,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("campaign_results", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_results_round_result")
-        batch_op.drop_constraint(batch_op.f("fk_campaign_results_round_id_campaign_rounds"), type_="foreignkey")
+        batch_op.drop_constraint(
+            batch_op.f("fk_campaign_results_round_id_campaign_rounds"), type_="foreignkey"
+        )
         batch_op.drop_column("round_id")
