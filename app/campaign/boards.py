@@ -139,7 +139,8 @@ def _label(score: float) -> str:
 def rank(rows: list[_Row], rule: dict[str, Any]) -> dict[str, list[_Row]]:
     """Ranks, red and black (module docstring); returns the lists of rows by board."""
     min_points = rule.get("min_points") or 0
-    ranked = [r for r in rows if r.score is not None and r.points >= min_points]
+    # Points without a responsible unit are figures, not a unit: they are never ranked against units.
+    ranked = [r for r in rows if r.subject.id is not None and r.score is not None and r.points >= min_points]
     unranked = [r for r in rows if r not in ranked]
     ranked.sort(key=lambda r: (-r.key()[0], -r.key()[1], -r.key()[2], r.subject.name, r.subject.id or 0))
     for r in ranked:
@@ -164,7 +165,10 @@ def rank(rows: list[_Row], rule: dict[str, Any]) -> dict[str, list[_Row]]:
     for r in unranked:
         if r.veto:
             black.append(r)
-        r.reasons.append(f"测评点位少于{min_points}个 / fewer than {min_points} points scored")
+        if r.subject.id is None:
+            r.reasons.append("无责任单位, 不参与排名 / no responsible unit: not ranked")
+        else:
+            r.reasons.append(f"测评点位少于{min_points}个 / fewer than {min_points} points scored")
     return {"ranking": ranked, "red": red, "black": black, "unranked": unranked}
 
 

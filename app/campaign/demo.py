@@ -5,7 +5,7 @@ round whose visits go to worker2 (中街街道's points) and the supervisor (the
 The places are made up on the demo's lattice, not surveyed: a market and a square with their outlines, a
 second market, and three stops of one bus line across the three streets. Duties show the three routing rules
 of a failure: an item's own unit (the market's parking to the traffic police), the point's unit, and
-ordinary routing where no duty is set (the bus stops).
+ordinary routing where no duty is set (two of the bus stops).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ POINTS: list[tuple[str, str, str, str, str, dict[str, Any], tuple[Any, ...]]] = 
         "ordinary",
         "崆峒区东关大街口",
         {"type": "Point", "coordinates": [106.6780, 35.5425]},
-        (None, None, None, None, {}),
+        (JIAOJING, None, "赵志刚", "0933-8210006", {}),
     ),
 ]
 

@@ -47,7 +47,7 @@ from app.subscriptions import event_bus
 from app.workflow.actions import ActionContext, Command, act
 from app.workflow.rules import Action
 
-BOARD = BoardIn(black_below=90, red_top=1, black_bottom=1, min_points=1)
+BOARD = BoardIn(black_below=85, red_top=1, black_bottom=1, min_points=1)
 PASS_MARK = 85.0
 
 # The failures of each month, oldest first: point code -> (item, note, amount for a count item, pace of its

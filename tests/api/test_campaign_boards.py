@@ -212,3 +212,34 @@ async def test_a_published_round_answers_the_same_after_every_edit(client, world
             continue  # not stored: made from the frozen figures when asked, checked below
         assert after[key] == before[key], key
     assert after["board point"]["ranking"] == before["board point"]["ranking"]
+
+
+async def test_points_without_a_unit_are_never_ranked_as_a_unit(client, world) -> None:  # type: ignore[no-untyped-def]
+    """The demo's bus stops have no responsible unit: their figures are shown, but "no responsible unit"
+    topped the red board of units until it was kept out of the ranking."""
+    data = await import_weighted(client, world)
+    lat, lon = IN_ZHONGJIE
+    with_unit = await point(client, world, "U-1", "GJXL", (lat, lon), SHANGWU)
+    r = await client.post(
+        "/api/v1/campaign/points",
+        json={"code": "U-2", "name": "无责任单位站点", "type": "GJXL", "lat": lat + 0.0003, "lon": lon},
+        headers=world.headers("supervisor"),
+    )
+    assert r.status_code == 201, r.text
+    round_ = await make_round(
+        client,
+        world,
+        points=[with_unit, r.json()["id"]],
+        inspector_id=world.users["supervisor"][0],
+        board={"black_below": 50, "red_top": 2, "black_bottom": 0, "min_points": 1},
+    )
+    await open_round(client, world, round_["id"])
+    for visit in round_["visits"]:
+        sent = await submit(client, world, "supervisor", visit["id"], {"results": answers(data, "GJXL")}, [])
+        assert sent.status_code == 200, sent.text
+    await publish(client, world, round_["id"])
+    board = await _board(client, world, round_["id"])
+    assert [e["subject"]["name"] for e in board["ranking"]] == [SHANGWU]
+    assert [e["subject"]["name"] for e in board["red"]] == [SHANGWU]
+    (alone,) = board["unranked"]
+    assert alone["subject"]["id"] is None and "no responsible unit" in alone["reason"]

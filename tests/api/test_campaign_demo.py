@@ -85,7 +85,8 @@ async def test_the_demo_shows_every_campaign_feature(client, world, db, settings
                 "/api/v1/campaign/boards", params={"round": r["id"], "kind": "unit"}, headers=office
             )
         ).json()
-        assert board["rule"]["black_below"] == 90 and board["red"] and board["black"], board
+        assert board["rule"]["black_below"] == 85 and board["red"] and board["black"], board
+        assert all(e["subject"]["id"] is not None for e in board["red"] + board["black"])
         grid = await client.get(
             "/api/v1/campaign/boards", params={"round": r["id"], "kind": "grid"}, headers=office
         )
