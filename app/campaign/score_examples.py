@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.campaign.scoring import DEFINITIONS
+from app.campaign.definitions import DEFINITIONS
 
 
 def _f(numerator: float, denominator: float, value: float | None) -> dict[str, Any]:

@@ -27,9 +27,9 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.campaign.attribution import SCORED_AS
+from app.campaign.definitions import DEFINITIONS, RECURRENCE_DAYS
 from app.campaign.models import Point, PointType, Result, Round, Visit
 from app.campaign.score_schemas import (
-    Definition,
     FailingItem,
     Figures,
     Fraction,
@@ -48,35 +48,8 @@ from app.grids.directory import directory
 from app.grids.models import subtree
 from app.units.book import units
 
-RECURRENCE_DAYS = 30
 NO_UNIT = "未指定责任单位 / no responsible unit"
-DEFINITIONS: dict[str, Definition] = {
-    "score": Definition(
-        zh="得分率(点位得分的平均)",
-        en="score: mean of the points' scores",
-        formula="sum(100 * weight compliant / weight applicable, per point) / points scored",
-    ),
-    "compliance": Definition(
-        zh="符合率", en="compliance rate", formula="compliant results / applicable results"
-    ),
-    "passed": Definition(
-        zh="达标率",
-        en="share of points passed",
-        formula="points with no failed item or a score >= the pass mark / points scored",
-    ),
-    "rectified": Definition(zh="整改率", en="rectified", formula="failures whose case is closed / failures"),
-    "rectified_on_time": Definition(
-        zh="按期整改率",
-        en="rectified on time",
-        formula="failures whose case closed on time / failures due (due date passed, or closed)",
-    ),
-    "recurrence": Definition(
-        zh="复发率",
-        en="recurrence",
-        formula=f"failures of an item at a point whose earlier case there closed <= {RECURRENCE_DAYS} days "
-        "before / failures",
-    ),
-}
+
 _SCORED = and_(Visit.status == "submitted", Visit.score_den > 0)
 _POINT_SCORE = 100.0 * Visit.score_num / Visit.score_den
 # The score rounded to 2 decimals reaches the pass mark, as app.campaign.scores.Figures.passed decides.
