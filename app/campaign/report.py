@@ -89,20 +89,37 @@ def _board(label: str, out: BoardOut) -> BoardView:
     )
 
 
-def _table(title: tuple[str, str, str, str], found: ScoresOut, marks: dict[int | None, str]) -> Table:
-    rows = [
-        Row(
-            name=g.subject.name,
-            points=g.points,
-            score=_shown("score", g.score),
-            compliance=_shown("compliance", g.compliance),
-            passed=_shown("passed", g.passed),
-            rectified=_shown("rectified", g.rectified),
-            on_time=_shown("rectified_on_time", g.rectified_on_time),
-            board=marks.get(g.subject.id, ""),
+def _table(title: tuple[str, str, str, str], found: ScoresOut, board: BoardOut | None) -> Table:
+    """The groups' figures; with a board, each row carries its rank, its board and its deduction there, so the
+    table never reads as a ranking of its own (the board ranks by score after deductions)."""
+    entries = {} if board is None else {e.subject.id: e for e in board.ranking + board.unranked}
+    marks = _marks(board)
+    rows = []
+    for g in found.groups:
+        entry = entries.get(g.subject.id)
+        rank, note = "", ""
+        if board is not None:
+            rank = str(entry.rank) if entry is not None and entry.rank is not None else "—"
+            if entry is not None and entry.rank is None and entry.reason:
+                note = entry.reason
+            elif entry is not None and entry.penalty:
+                note = f"扣{entry.penalty:g}分 / {entry.penalty:g} deducted"
+        rows.append(
+            Row(
+                rank=rank,
+                name=g.subject.name,
+                points=g.points,
+                score=_shown("score", g.score),
+                compliance=_shown("compliance", g.compliance),
+                passed=_shown("passed", g.passed),
+                rectified=_shown("rectified", g.rectified),
+                on_time=_shown("rectified_on_time", g.rectified_on_time),
+                board=marks.get(g.subject.id, ""),
+                note=note,
+            )
         )
-        for g in found.groups
-    ]
+    if board is not None:  # in the board's order; the unranked last
+        rows.sort(key=lambda r: (not r.rank.isdigit(), int(r.rank) if r.rank.isdigit() else 0))
     return Table(*title, rows=rows)
 
 
@@ -112,6 +129,11 @@ def _marks(out: BoardOut | None) -> dict[int | None, str]:
     marks: dict[int | None, str] = {e.subject.id: "red" for e in out.red}
     marks.update({e.subject.id: "black" for e in out.black})  # black wins, as on the board
     return marks
+
+
+def _label(period_from: dt.date) -> str:
+    # A monthly round by its month; others by their first day, so two rounds of one month stay apart.
+    return period_from.strftime("%Y-%m") if period_from.day == 1 else period_from.strftime("%m-%d")
 
 
 def _point(label: str, figures: Figures, current: bool) -> TrendPoint:
@@ -142,11 +164,11 @@ async def report_page(session: AsyncSession, round_id: int, tz: dt.tzinfo, now: 
     # The trend: the scope's published rounds up to this one, this one marked (drawn live if unpublished).
     earlier = await scoring.trend(session, group_by="grid", grid=round_.grid_id)
     points = [
-        _point(p.round.period_from.strftime("%Y-%m"), p, p.round.id == round_.id)
+        _point(_label(p.round.period_from), p, False)
         for p in earlier.points
-        if p.round.period_to <= round_.period_to and p.round.id != round_.id
+        if p.round.period_from <= round_.period_from and p.round.id != round_.id
     ]
-    points.append(_point(round_.period_from.strftime("%Y-%m"), by_unit.total, True))
+    points.append(_point(_label(round_.period_from), by_unit.total, True))
     total = by_unit.total
     view = ReportView(
         round_id=round_.id,
@@ -179,10 +201,8 @@ async def report_page(session: AsyncSession, round_id: int, tz: dt.tzinfo, now: 
             for i in failing.items
         ],
         tables=[
-            _table(
-                ("各责任单位得分", "scores by unit", "责任单位", "unit"), by_unit, _marks(made.get("unit"))
-            ),
-            _table(("各街道得分", "scores by street", "街道", "street"), by_street, _marks(made.get("grid"))),
+            _table(("各责任单位得分", "scores by unit", "责任单位", "unit"), by_unit, made.get("unit")),
+            _table(("各街道得分", "scores by street", "街道", "street"), by_street, made.get("grid")),
         ],
         definitions=[Definition(f"{d.zh} {d.en}", d.formula) for d in by_unit.definitions.values()],
     )

@@ -58,6 +58,7 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class Row:
+    rank: str  # the board's rank; "—" when not ranked; "" before publishing
     name: str
     points: int
     score: str
@@ -66,6 +67,7 @@ class Row:
     rectified: str
     on_time: str
     board: str = ""  # "red", "black" or ""
+    note: str = ""  # e.g. the board's deduction, or why it is not ranked
 
 
 @dataclass(frozen=True)
