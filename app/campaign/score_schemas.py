@@ -149,6 +149,12 @@ class NegativeEventIn(Input):
             raise ValueError("give exactly one of unit_id and grid_id")
         if self.penalty == "deduct" and self.points <= 0:
             raise ValueError("a deduction needs points > 0")
+        if self.penalty == "veto" and self.points:
+            raise ValueError(
+                "a veto deducts no points (it puts the subject on the black board): leave points out"
+            )
+        if not self.text.strip() or not self.code.strip():
+            raise ValueError("code and text must say something")
         return self
 
 

@@ -16,7 +16,9 @@ RULE = {"black_below": 80, "red_top": 1, "black_bottom": None, "min_points": 1}
 
 
 async def _record(client, world, **fields: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    body = {"code": "N", "text": "督查通报", "penalty": "deduct", "points": 1, **fields}
+    body = {"code": "N", "text": "督查通报", "penalty": "deduct", **fields}
+    if body["penalty"] == "deduct":
+        body.setdefault("points", 1)
     r = await client.post(EVENTS, json=body, headers=world.headers("supervisor"))
     assert r.status_code == 201, r.text
     out: dict[str, Any] = r.json()
@@ -144,6 +146,9 @@ async def test_bad_events_are_refused(client, world) -> None:  # type: ignore[no
         ({**base, "unit_id": 99999}, "unknown_unit"),
         ({**base, "grid_id": 99999}, "unknown_cell"),
         ({**base, "unit_id": world.units[JIAOJING], "penalty": "fine"}, "validation_error"),
+        # A newcomer's: a veto with points was kept as 0, a blank text was kept.
+        ({**base, "unit_id": world.units[JIAOJING], "penalty": "veto", "points": 3}, "validation_error"),
+        ({**base, "unit_id": world.units[JIAOJING], "text": "   "}, "validation_error"),
     ):
         r = await client.post(EVENTS, json=body, headers=h)
         assert (r.status_code, r.json()["code"]) == (422, code), (body, r.text)

@@ -198,6 +198,7 @@ async def test_bad_selections_are_refused(client, world) -> None:  # type: ignor
         ({"round": 1, "period_from": "2026-12-01"}, 422, "validation_error"),
         ({"round": 99999}, 404, "not_found"),
         ({"round": 1, "group": "unit"}, 422, "unsupported_filter"),
+        ({"period_from": "2026-12-01", "period_to": "2026-09-01"}, 422, "invalid_period"),  # a newcomer's
         ({"round": 1, "group_by": "nothing"}, 422, "validation_error"),
     ):
         r = await client.get(SCORES, params=params, headers=h)

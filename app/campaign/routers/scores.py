@@ -24,13 +24,16 @@ PeriodFrom = Annotated[
 PeriodTo = Annotated[
     dt.date | None, Query(description="instead of `round`: published rounds whose period ends on or before")
 ]
-SELECTION_ERRORS = errors(NotFound, declare(ValidationProblem, "unsupported_filter"))
+SELECTION_ERRORS = errors(
+    NotFound, declare(ValidationProblem, "unsupported_filter"), declare(ValidationProblem, "invalid_period")
+)
 
 
 async def selected_rounds(
     session: SessionDep, round: int | None, period_from: dt.date | None, period_to: dt.date | None
 ) -> list[int]:
-    """``round`` (404 when there is none), or the published rounds of a period; 422 for both or neither."""
+    """``round`` (404 when there is none), or the published rounds of a period; 422 for both or neither, 422
+    ``invalid_period`` for a period that ends before it starts."""
     if (round is None) == (period_from is None and period_to is None):
         raise ValidationProblem(
             [{"loc": ["query", "round"], "msg": "give round, or period_from/period_to", "type": "missing"}]
@@ -39,6 +42,17 @@ async def selected_rounds(
         if await session.get(Round, round) is None:
             raise NotFound(f"No round with id {round}")
         return [round]
+    if period_from is not None and period_to is not None and period_from > period_to:
+        raise ValidationProblem(
+            [
+                {
+                    "loc": ["query", "period_to"],
+                    "msg": "the period ends before it starts",
+                    "type": "invalid_period",
+                }
+            ],
+            code="invalid_period",
+        )
     return await scoring.published_between(session, period_from, period_to)
 
 
