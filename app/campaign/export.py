@@ -77,7 +77,7 @@ async def _batch(
             select(
                 Visit.id,
                 Visit.status,
-                Visit.observed_at,
+                func.coalesce(Visit.observed_at, Visit.submitted_at).label("observed_at"),
                 Visit.unable_reason,
                 SCORED_AS.code.label("code"),
                 SCORED_AS.name.label("name"),
@@ -87,7 +87,8 @@ async def _batch(
                 func.coalesce(func.nullif(User.display_name, ""), User.username).label("inspector"),
             )
             .join(Point, Point.id == Visit.point_id)
-            .outerjoin(User, User.id == Visit.inspector_id)
+            # Who inspected: who submitted the visit (a supervisor may submit another's), else who is assigned.
+            .outerjoin(User, User.id == func.coalesce(Visit.submitted_by_id, Visit.inspector_id))
             .where(Visit.round_id == round_id, Visit.id > after)
             .order_by(Visit.id)
             .limit(size)

@@ -53,10 +53,10 @@ async def _round(client, world) -> dict:  # type: ignore[no-untyped-def,type-arg
         [("p.jpg", IPHONE.read_bytes())],
     )
     assert r.status_code == 200, r.text
-    r = await submit(
+    r = await submit(  # worker2's visit, submitted by the supervisor: the export names who inspected
         client,
         world,
-        "worker2",
+        "supervisor",
         visits["E-STOP"],
         {"unable": True, "reason": "@站台施工封闭"},
         [("c.jpg", NO_GPS.read_bytes())],
@@ -94,6 +94,9 @@ async def test_a_round_exports_a_row_per_result_in_zh_and_en(client, world) -> N
     (unable,) = [row for row in rows if row[col["point_code"]] == "E-STOP"]
     assert unable[col["visit_status"]] == "无法测评" and unable[col["note"]] == "'@站台施工封闭"
     assert unable[col["item_code"]] == "" and unable[col["point_type"]] == "GJXL"
+    # Who submitted it, not who was assigned; no phone time given: when it was submitted (a newcomer's).
+    assert unable[col["inspector"]] not in ("", fail[col["inspector"]]) and fail[col["inspector"]]
+    assert unable[col["observed_at"]].endswith("+08:00")
     (pending,) = [row for row in rows if row[col["point_code"]] == "E-MARKET-2"]
     assert pending[col["visit_status"]] == "待测评"
 
