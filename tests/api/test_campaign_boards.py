@@ -243,3 +243,20 @@ async def test_points_without_a_unit_are_never_ranked_as_a_unit(client, world) -
     assert [e["subject"]["name"] for e in board["red"]] == [SHANGWU]
     (alone,) = board["unranked"]
     assert alone["subject"]["id"] is None and "no responsible unit" in alone["reason"]
+
+
+async def test_unknown_parameters_are_refused_and_lang_picks_the_csv_language(client, world) -> None:  # type: ignore[no-untyped-def]
+    """A newcomer's: ``?lang=en`` on boards.csv answered Chinese headers, and typos were ignored silently."""
+    made = await scored_round(client, world, board=RULE)
+    await publish(client, world, made["round"])
+    h = world.headers("supervisor")
+    for url, params in (
+        (BOARDS, {"round": made["round"], "knd": "unit"}),
+        (f"{BOARDS}.csv", {"round": made["round"], "foo": "1"}),
+        ("/api/v1/campaign/negative-events", {"stauts": "confirmed"}),
+        (f"/api/v1/campaign/rounds/{made['round']}/report", {"lang": "en"}),
+    ):
+        r = await client.get(url, params=params, headers=h)
+        assert (r.status_code, r.json()["code"]) == (422, "unsupported_filter"), (url, r.text)
+    r = await client.get(f"{BOARDS}.csv", params={"round": made["round"], "lang": "en"}, headers=h)
+    assert r.status_code == 200 and r.content.decode("utf-8-sig").startswith("rank,subject")

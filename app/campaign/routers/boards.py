@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.campaign import boards
@@ -14,8 +14,8 @@ from app.campaign.permissions import CampaignReader
 from app.campaign.score_examples import BOARD_CSV_EXAMPLE, BOARD_EXAMPLE
 from app.campaign.score_schemas import BoardKind, BoardOut
 from app.core.deps import MAX_DB_ID, SessionDep, SettingsDep
-from app.core.errors import NotFound
-from app.core.i18n import LangDep
+from app.core.errors import NotFound, ValidationProblem, declare, refuse_unknown_parameters
+from app.core.i18n import Lang, LangDep
 from app.core.openapi import answer_examples, errors
 from app.reports.export import safe_cell
 
@@ -31,16 +31,22 @@ COLUMNS = (
     ("榜单", "board"),
     ("原因", "reason"),
 )
-BOARD_ERRORS = errors(NotFound, boards.RoundNotPublished)
+BOARD_ERRORS = errors(NotFound, boards.RoundNotPublished, declare(ValidationProblem, "unsupported_filter"))
 
 
 @router.get("/boards", response_model=BoardOut, summary="A published round's board", responses=BOARD_ERRORS)
 @answer_examples({200: {"application/json": BOARD_EXAMPLE}})
 async def get_board(
-    _: CampaignReader, session: SessionDep, settings: SettingsDep, round: RoundId, kind: Kind = "unit"
+    request: Request,
+    _: CampaignReader,
+    session: SessionDep,
+    settings: SettingsDep,
+    round: RoundId,
+    kind: Kind = "unit",
 ) -> BoardOut:
     """As made when the round was published (docs/campaign.md "Boards": rule, ties). 404 ``not_found``; 409
-    ``round_not_published``."""
+    ``round_not_published``; 422 ``unsupported_filter`` for an unknown parameter."""
+    refuse_unknown_parameters(request.query_params, {"round", "kind"})
     return await boards.board(session, round, kind, settings.workflow_tz)
 
 
@@ -52,15 +58,23 @@ async def get_board(
 )
 @answer_examples({200: {"text/csv": BOARD_CSV_EXAMPLE}})
 async def get_board_csv(
+    request: Request,
     _: CampaignReader,
     session: SessionDep,
     settings: SettingsDep,
-    lang: LangDep,
+    accepted: LangDep,
     round: RoundId,
     kind: Kind = "unit",
+    lang_override: Annotated[
+        Lang | None, Query(alias="lang", description="zh or en; else Accept-Language")
+    ] = None,
 ) -> Response:
-    """UTF-8 with a byte-order mark; headers and board names in the chosen language; ranked subjects in
-    order, then the unranked; text cells a spreadsheet would run as a formula are prefixed with ``'``."""
+    """UTF-8 with a byte-order mark; headers and board names in the chosen language (``lang`` for a plain
+    download link, else ``Accept-Language``); ranked subjects in order, then the unranked; text cells a
+    spreadsheet would run as a formula are prefixed with ``'``. 422 ``unsupported_filter`` for an unknown
+    parameter."""
+    refuse_unknown_parameters(request.query_params, {"round", "kind", "lang"})
+    lang: Lang = lang_override or accepted
     out = await boards.board(session, round, kind, settings.workflow_tz)
     red = {e.subject.id for e in out.red}
     black = {e.subject.id for e in out.black}

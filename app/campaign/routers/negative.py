@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.campaign import negative
 from app.campaign.permissions import CampaignEditor, CampaignReader
 from app.campaign.score_examples import NEGATIVE_OUT_EXAMPLE
 from app.campaign.score_schemas import NegativeAction, NegativeEventIn, NegativeEventList, NegativeEventOut
 from app.core.deps import MAX_DB_ID, IdPath, SessionDep
-from app.core.errors import NotFound, ValidationProblem, declare
+from app.core.errors import NotFound, ValidationProblem, declare, refuse_unknown_parameters
 from app.core.openapi import answer_examples, errors
 
 router = APIRouter(prefix="/api/v1/campaign/negative-events", tags=["campaign"])
@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1/campaign/negative-events", tags=["campaign"])
 )
 @answer_examples({200: {"application/json": {"items": [NEGATIVE_OUT_EXAMPLE]}}})
 async def list_events(
+    request: Request,
     _: CampaignReader,
     session: SessionDep,
     status: Annotated[
@@ -34,6 +35,8 @@ async def list_events(
     grid: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="events against this cell")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 100,
 ) -> NegativeEventList:
+    """Newest first; 422 ``unsupported_filter`` for an unknown parameter."""
+    refuse_unknown_parameters(request.query_params, {"status", "unit", "grid", "limit"})
     rows = await negative.list_events(session, status, unit, grid, limit)
     return NegativeEventList(items=[negative.present(e) for e in rows])
 

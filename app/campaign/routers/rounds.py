@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.campaign import rounds
@@ -15,7 +15,13 @@ from app.campaign.report_view import REPORT_CSP
 from app.campaign.round_schemas import RoundAction, RoundIn, RoundList, RoundOut
 from app.core.db import utcnow
 from app.core.deps import HooksDep, IdPath, InvalidCursor, PageDep, SessionDep, SettingsDep
-from app.core.errors import PROBLEM_MEDIA_TYPE, NotFound
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    NotFound,
+    ValidationProblem,
+    declare,
+    refuse_unknown_parameters,
+)
 from app.core.openapi import answer_examples, errors
 
 router = APIRouter(prefix="/api/v1/campaign/rounds", tags=["campaign"])
@@ -109,16 +115,21 @@ REPORT_EXAMPLE = (
     "/{round_id}/report",
     summary="The round's report as one printable page",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}, **errors(NotFound)},
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        **errors(NotFound, declare(ValidationProblem, "unsupported_filter")),
+    },
 )
 @answer_examples({200: {"text/html": REPORT_EXAMPLE}})
 async def get_round_report(
-    round_id: IdPath, _: CampaignReader, session: SessionDep, settings: SettingsDep
+    request: Request, round_id: IdPath, _: CampaignReader, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     """An HTML page (A4, no script, inline SVG) a leader prints: the overall figures, the trend over the
     scope's published rounds, the red and black boards of units and streets, the items that lose most
     points, the scores by unit and by street, and the definitions. Times are the city's. An unpublished
     round shows its live figures under a notice, without boards. Frontends fetch it with the caller's token
-    and show or print it (e.g. from a ``blob:`` URL). 404 ``not_found``."""
+    and show or print it (e.g. from a ``blob:`` URL). 404 ``not_found``; 422 ``unsupported_filter`` for any
+    query parameter."""
+    refuse_unknown_parameters(request.query_params, set())
     page = await report_page(session, round_id, settings.workflow_tz, utcnow())
     return HTMLResponse(page, headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"})
