@@ -95,8 +95,12 @@ def trend_svg(points: list[TrendPoint]) -> Markup:
                 # values stay legible.
                 other = getattr(p, SERIES[1 - n][0])
                 dy = -8 if other is None or v > other or (v == other and n == 0) else 16
+                # The ends are anchored inwards, so a label never sits on the axis's tick labels.
+                anchor = (
+                    "start" if i == 0 and len(points) > 1 else "end" if i == len(points) - 1 else "middle"
+                )
                 parts.append(
-                    f'<text x="{x(i):.1f}" y="{y(v) + dy:.1f}" class="value" text-anchor="middle" '
+                    f'<text x="{x(i):.1f}" y="{y(v) + dy:.1f}" class="value" text-anchor="{anchor}" '
                     f'fill="{colour}">{v:.1f}</text>'
                 )
         if len(run) > 1:

@@ -85,7 +85,7 @@ def _board(label: str, out: BoardOut) -> BoardView:
         rule_text=_rule_text(out.rule),
         red=[Entry(e.subject.name, _score(e.score)) for e in out.red],
         black=[Entry(e.subject.name, _score(e.score), e.reason or "") for e in out.black],
-        unranked=[e.subject.name for e in out.unranked],
+        unranked=[f"{e.subject.name}（{e.reason}）" if e.reason else e.subject.name for e in out.unranked],
     )
 
 
