@@ -49,6 +49,7 @@ class _Row:
     veto: bool = False
     reasons: list[str] = field(default_factory=list)
     rank: int | None = None
+    both_ends: bool = False  # within the top N and the bottom N at once
 
     @property
     def score(self) -> float | None:
@@ -151,15 +152,19 @@ def rank(rows: list[_Row], rule: dict[str, Any]) -> dict[str, list[_Row]]:
         below = rule.get("black_below")
         if below is not None and r.score is not None and r.score < below:
             r.reasons.append(f"低于{_label(below)}分 / below {_label(below)}")
-        if rule.get("black_bottom") and worse < rule["black_bottom"]:
+        better = sum(1 for o in ranked if o.key() > r.key())
+        # A subject both within the top N and the bottom N (too few ranked) is on neither board by rank.
+        top = bool(rule.get("red_top")) and better < rule["red_top"]
+        if rule.get("black_bottom") and worse < rule["black_bottom"] and not top:
             r.reasons.append(f"倒数{rule['black_bottom']}名内 / bottom {rule['black_bottom']}")
+        r.both_ends = top and bool(rule.get("black_bottom")) and worse < rule["black_bottom"]
     for r in rows:
         if r.veto:
             r.reasons.append("负面清单一票否决 / veto event")
     for r in ranked:
         if r.reasons:
             black.append(r)
-        elif rule.get("red_top") and r.rank is not None and r.rank <= rule["red_top"]:
+        elif rule.get("red_top") and r.rank is not None and r.rank <= rule["red_top"] and not r.both_ends:
             r.reasons.append(f"红榜第{r.rank}名 / red board, rank {r.rank}")
             red.append(r)
     for r in unranked:

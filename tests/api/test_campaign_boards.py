@@ -75,11 +75,12 @@ async def test_a_board_follows_the_rule_and_refuses_an_unpublished_round(client,
     assert [k for (k,) in stored] == ["grid", "unit"]  # made and kept when the round was published
     board = await _board(client, world, rid)
     assert board["round_id"] == rid and board["kind"] == "unit" and board["rule"] == RULE and board["made_at"]
-    # 交警: 2 points, mean 87.5 -> ranked 1st, yet below 90 and the bottom 1: black, not red.
+    # 交警: 2 points, mean 87.5 -> ranked 1st and alone, so top 1 and bottom 1 at once: on neither board by
+    # rank (alone, it was black for being "the bottom 1"); below 90, it is black for its score.
     (ranked,) = board["ranking"]
     assert ranked["subject"] == {"kind": "unit", "id": world.units[JIAOJING], "name": JIAOJING}
     assert (ranked["score"], ranked["points"], ranked["penalty"], ranked["rank"]) == (87.5, 2, 0.0, 1)
-    assert ranked["reason"] == "低于90分 / below 90; 倒数1名内 / bottom 1"
+    assert ranked["reason"] == "低于90分 / below 90"
     assert board["red"] == [] and board["black"] == [ranked]
     # 商务局: 1 point scored, fewer than min_points 2: unranked, whatever its 94.12.
     (unranked,) = board["unranked"]
@@ -260,3 +261,21 @@ async def test_unknown_parameters_are_refused_and_lang_picks_the_csv_language(cl
         assert (r.status_code, r.json()["code"]) == (422, "unsupported_filter"), (url, r.text)
     r = await client.get(f"{BOARDS}.csv", params={"round": made["round"], "lang": "en"}, headers=h)
     assert r.status_code == 200 and r.content.decode("utf-8-sig").startswith("rank,subject")
+
+
+def test_a_subject_alone_in_the_ranking_is_neither_top_nor_bottom() -> None:
+    """Found trying the demo: the only unit ranked in a small mock round, at 93 with a mark of 85, went on the
+    black board as 'the bottom 1' (black beating red)."""
+    from app.campaign.boards import _Row, rank
+    from app.campaign.score_schemas import BoardSubject
+
+    def row(n: int, mean: float) -> _Row:
+        return _Row(BoardSubject(kind="unit", id=n, name=f"u{n}"), mean, 2, 0.9)
+
+    rule = {"black_below": 85, "red_top": 1, "black_bottom": 1, "min_points": 1}
+    alone = rank([row(1, 93.0)], rule)
+    assert (alone["red"], alone["black"]) == ([], [])
+    pair = rank([row(1, 93.0), row(2, 90.0)], rule)
+    assert [r.subject.id for r in pair["red"]] == [1] and [r.subject.id for r in pair["black"]] == [2]
+    low = rank([row(1, 80.0)], rule)
+    assert [r.subject.id for r in low["black"]] == [1]  # below the mark, alone or not
